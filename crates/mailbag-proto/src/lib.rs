@@ -1,0 +1,12 @@
+//! Sans-IO protocol core of mailbag: IMAP and POP3 types, streaming parsers, encoders and
+//! client state machines.
+//!
+//! Nothing here touches a socket, an async runtime or a clock: the caller feeds received
+//! bytes in, takes events and bytes to send out, and passes the current time where a
+//! deadline matters (the shape of h11 and quinn-proto).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod secret;
+
+pub use secret::Secret;
