@@ -14,7 +14,10 @@ fn mode(path: &Path) -> u32 {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     names
 }
@@ -41,7 +44,9 @@ fn missing_destination_is_created_0700() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("backup/mail");
     let store = mailbag_store::Store::new(&dest, Format::Maildir, "acct");
-    store.open_folder(&Fixture::folder_name(), mailbag_store::Source::Pop3).unwrap();
+    store
+        .open_folder(&Fixture::folder_name(), mailbag_store::Source::Pop3)
+        .unwrap();
     assert_eq!(mode(&dest), 0o700);
     assert_eq!(mode(&dir.path().join("backup")), 0o700);
 }
@@ -58,29 +63,67 @@ fn mbox_file_is_0600() {
 fn flags_choose_cur_and_info() {
     let fx = Fixture::new(Format::Maildir, false, 1);
     let (mut folder, _) = fx.open();
-    let all = Flags { seen: true, answered: true, flagged: true, deleted: true, draft: true };
-    for (uid, flags) in [(1, Flags::default()), (2, Flags { seen: true, ..Flags::default() }), (3, all)] {
-        let meta = MessageMeta { flags, ..MessageMeta::new(MessageKey::Uid(uid)) };
+    let all = Flags {
+        seen: true,
+        answered: true,
+        flagged: true,
+        deleted: true,
+        draft: true,
+    };
+    for (uid, flags) in [
+        (1, Flags::default()),
+        (
+            2,
+            Flags {
+                seen: true,
+                ..Flags::default()
+            },
+        ),
+        (3, all),
+    ] {
+        let meta = MessageMeta {
+            flags,
+            ..MessageMeta::new(MessageKey::Uid(uid))
+        };
         let mut writer = folder.begin_message(&meta).unwrap();
         writer.write_chunk(b"Subject: x\r\n\r\n").unwrap();
         writer.commit().unwrap();
     }
-    assert_eq!(names(&fx.output().join("tmp")).len(), 3, "written to tmp/ until sync");
+    assert_eq!(
+        names(&fx.output().join("tmp")).len(),
+        3,
+        "written to tmp/ until sync"
+    );
     assert!(names(&fx.output().join("new")).is_empty());
     folder.sync().unwrap();
     assert!(names(&fx.output().join("tmp")).is_empty());
 
     let new = names(&fx.output().join("new"));
     assert_eq!(new.len(), 1);
-    assert!(new[0].contains("V77U1.") && !new[0].contains(':'), "{}", new[0]);
+    assert!(
+        new[0].contains("V77U1.") && !new[0].contains(':'),
+        "{}",
+        new[0]
+    );
     let cur = names(&fx.output().join("cur"));
     assert_eq!(cur.len(), 2);
-    assert!(cur.iter().any(|n| n.contains("V77U2.") && n.ends_with(":2,S")), "{cur:?}");
-    assert!(cur.iter().any(|n| n.contains("V77U3.") && n.ends_with(":2,DFRST")), "{cur:?}");
+    assert!(
+        cur.iter()
+            .any(|n| n.contains("V77U2.") && n.ends_with(":2,S")),
+        "{cur:?}"
+    );
+    assert!(
+        cur.iter()
+            .any(|n| n.contains("V77U3.") && n.ends_with(":2,DFRST")),
+        "{cur:?}"
+    );
     for name in new.iter().chain(&cur) {
         let (secs, rest) = name.split_once('.').unwrap();
         assert!(secs.bytes().all(|b| b.is_ascii_digit()));
-        assert!(rest.starts_with('M') && rest.contains('P') && rest.contains('Q'), "{name}");
+        assert!(
+            rest.starts_with('M') && rest.contains('P') && rest.contains('Q'),
+            "{name}"
+        );
         assert!(!name.contains('/'));
     }
 }
@@ -92,7 +135,11 @@ fn flag_changes_by_a_mail_reader_keep_the_message_known() {
     // A mail reader moves a message from new/ to cur/ and adds flags; the key survives.
     let new = fx.output().join("new");
     let name = names(&new).remove(0);
-    fs::rename(new.join(&name), fx.output().join("cur").join(format!("{name}:2,RS"))).unwrap();
+    fs::rename(
+        new.join(&name),
+        fx.output().join("cur").join(format!("{name}:2,RS")),
+    )
+    .unwrap();
     let (_, fetched) = fx.resume_and_check();
     assert_eq!(fetched, 0);
 }
@@ -112,15 +159,26 @@ fn other_programs_files_are_left_alone() {
 fn keys_are_checked() {
     let fx = Fixture::new(Format::Maildir, false, 1);
     let (mut folder, _) = fx.open();
-    let err = folder.begin_message(&MessageMeta::new(MessageKey::Uid(0))).unwrap_err();
+    let err = folder
+        .begin_message(&MessageMeta::new(MessageKey::Uid(0)))
+        .unwrap_err();
     assert!(matches!(err, Error::WrongKeyKind(_)));
     let uidl = MessageKey::Uidl(mailbag_store::Uidl::new("x").unwrap());
     let err = folder.begin_message(&MessageMeta::new(uidl)).unwrap_err();
     assert!(matches!(err, Error::WrongKeyKind(_)));
-    folder.begin_message(&MessageMeta::new(MessageKey::Uid(5))).unwrap().commit().unwrap();
-    let err = folder.begin_message(&MessageMeta::new(MessageKey::Uid(5))).unwrap_err();
+    folder
+        .begin_message(&MessageMeta::new(MessageKey::Uid(5)))
+        .unwrap()
+        .commit()
+        .unwrap();
+    let err = folder
+        .begin_message(&MessageMeta::new(MessageKey::Uid(5)))
+        .unwrap_err();
     assert!(matches!(err, Error::AlreadyStored(_)), "pending counts");
-    assert!(!folder.is_stored(&MessageKey::Uid(5)), "not durable before sync");
+    assert!(
+        !folder.is_stored(&MessageKey::Uid(5)),
+        "not durable before sync"
+    );
     assert_eq!(folder.sync().unwrap(), [MessageKey::Uid(5)]);
     assert!(folder.is_stored(&MessageKey::Uid(5)));
 }

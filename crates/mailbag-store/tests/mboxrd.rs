@@ -24,7 +24,12 @@ fn line() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(any::<u8>(), 0..20),
         "[>F ]{0,8}From [a-z]{0,5}".prop_map(String::into_bytes),
     ];
-    let end = prop_oneof![Just(&b"\r\n"[..]), Just(&b"\n"[..]), Just(&b""[..]), Just(&b"\r"[..])];
+    let end = prop_oneof![
+        Just(&b"\r\n"[..]),
+        Just(&b"\n"[..]),
+        Just(&b""[..]),
+        Just(&b"\r"[..])
+    ];
     (content, end).prop_map(|(mut content, end)| {
         content.extend_from_slice(end);
         content
@@ -37,7 +42,10 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
 
 /// Splits `bytes` at the given (sorted, deduplicated) fractions of its length.
 fn chunked(bytes: &[u8], cuts: &[u16]) -> Vec<Vec<u8>> {
-    let mut points: Vec<usize> = cuts.iter().map(|&c| usize::from(c) * bytes.len() / usize::from(u16::MAX)).collect();
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|&c| usize::from(c) * bytes.len() / usize::from(u16::MAX))
+        .collect();
     points.sort_unstable();
     points.dedup();
     let mut chunks = Vec::new();
@@ -125,7 +133,11 @@ fn chunk_boundaries_inside_a_quoted_from() {
         folder.close().unwrap();
         let file = std::fs::read(dir.path().join("INBOX.mbox")).unwrap();
         let start = file.iter().position(|&b| b == b'\n').unwrap() + 1;
-        assert_eq!(&file[start..], b"a\r\n>>>From x\r\n>From y\r\n\n", "split at {split}");
+        assert_eq!(
+            &file[start..],
+            b"a\r\n>>>From x\r\n>From y\r\n\n",
+            "split at {split}"
+        );
     }
 }
 
@@ -134,7 +146,9 @@ fn from_line_carries_sender_and_date() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path(), Format::Mbox, "acct");
     let name = FolderName::new("INBOX", None).unwrap();
-    let (mut folder, _) = store.open_folder(&name, Source::Imap { uid_validity: 1 }).unwrap();
+    let (mut folder, _) = store
+        .open_folder(&name, Source::Imap { uid_validity: 1 })
+        .unwrap();
     for (uid, sender) in [(1, Some("ann@example.org")), (2, None)] {
         let meta = MessageMeta {
             envelope_sender: sender.map(str::to_owned),
