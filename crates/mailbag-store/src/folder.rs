@@ -430,3 +430,16 @@ impl Drop for MessageWriter<'_> {
         let _ = self.discard();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_can_move_to_worker_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Folder>();
+        assert_send::<MessageWriter<'static>>();
+        assert_send::<crate::Store>();
+    }
+}

@@ -58,12 +58,28 @@
 //!   .mailbag/INBOX.lock              flock'd while the folder is open
 //! ```
 //!
-//! Folder names map to file names as [`FolderName`] documents (`a/b` becomes `a.b`). The
-//! mboxrd format, line ends included, is described in [`mboxrd`]; the Maildir file names
-//! (which carry the UID and UIDVALIDITY, or the UIDL) in the `maildir` module; the state
-//! file in the `state` module. In short, the state is JSON Lines: a header, then one record
-//! per stored message, `{"uid":4,"end":9120}` (mbox: file length after the message),
-//! `{"uid":4}` (Maildir) or `{"uidl":"..."}` (POP3).
+//! Folder names map to file names as [`FolderName`] documents (`a/b` becomes `a.b`).
+//!
+//! mbox: mboxrd, described with its line-end rule in [`mboxrd`]: the message bytes exactly
+//! as received (CRLF kept), `From ` lines quoted, a `From <sender> <asctime>` separator and a
+//! `\n` after each message, all bare LF.
+//!
+//! Maildir: `tmp/<name>`, then `new/<name>`, or `cur/<name>:2,<DFRST>` for a message with
+//! flags. `<name>` is `<secs>.M<usec>P<pid>Q<counter><key>.<host>` where `<key>` is
+//! `V<UIDVALIDITY>U<UID>` (IMAP) or `L<UIDL in lower-case hex>` (POP3), so a delivered file
+//! can be matched to its message after a crash; `/` and `:` in the host are written `\057`
+//! and `\072`.
+//!
+//! State: JSON Lines, a header then one record per durably stored message:
+//!
+//! ```text
+//! {"mailbag_state":1,"account":"imaps://ann@example.org","folder":"INBOX","format":"mbox","protocol":"imap","uid_validity":1700000000}
+//! {"uid":1,"end":2301}
+//! {"uidl":"whqtswO00WBw418f9t5JxYwZ","end":9120}
+//! ```
+//!
+//! `end` (mbox only) is the file length right after the message. Records are only ever
+//! appended (and fsync'd); each open rewrites the file whole through an atomic rename.
 //!
 //! # Exactly once
 //!
@@ -80,7 +96,9 @@
 //! | while appending records | a torn or zero-filled last line in the state | ignored, then rewritten whole; as above for its message | as above |
 //! | while rewriting the state at open | `*.state.tmp` next to the old state | the temporary file is discarded (the rename is atomic) | nothing |
 //! | while setting an old UIDVALIDITY aside | output renamed, old state not yet | the state is moved to the matching name | starts the new output |
+//! | after setting it aside, before the new state exists | no state, no output | starts afresh (the change is not reported twice) | fetches everything |
 //! | before the first state exists | nothing, or an empty output | starts afresh | fetches everything |
+//! | while reconciling at open | partly reconciled output | reconciliation is idempotent and runs again | as above |
 //!
 //! The mbox check also refuses an mbox that is shorter than recorded or whose bytes at the
 //! recorded end are not mailbag's ([`Error::OutputModified`]) instead of cutting another
