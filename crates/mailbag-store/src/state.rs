@@ -201,6 +201,13 @@ impl State {
         self.records.iter().filter_map(|r| r.end).max().unwrap_or(0)
     }
 
+    /// The mbox offset where the last recorded message starts: the `end` before the last.
+    pub fn last_start(&self) -> u64 {
+        let mut ends: Vec<u64> = self.records.iter().filter_map(|r| r.end).collect();
+        ends.sort_unstable();
+        ends.iter().rev().nth(1).copied().unwrap_or(0)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -270,6 +277,7 @@ mod tests {
         assert_eq!(loaded.header, header());
         assert_eq!(loaded.uids().iter().copied().collect::<Vec<_>>(), [3, 9]);
         assert_eq!(loaded.last_end(), 25);
+        assert_eq!(loaded.last_start(), 10);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! and reconciling the output with the state so that every crash ends in exactly-once.
 
 use std::fs;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
@@ -236,7 +237,8 @@ fn reconcile(output: &Path, state: &mut State, report: &mut OpenReport) -> Resul
 /// The state's last `end` is where the last confirmed message stops. Anything after it was
 /// written but never confirmed (a crash before or during [`Folder::sync`]), so it is cut off;
 /// it was not claimed, so the engine downloads it again. A file shorter than `end`, or one
-/// whose bytes at `end` do not look like mailbag's own, was changed by another program, and is
+/// whose bytes at `end` or at the start of the last recorded message do not look like
+/// mailbag's own, was changed by another program, and is
 /// refused rather than cut.
 fn reconcile_mbox(output: &Path, state: &mut State, report: &mut OpenReport) -> Result<Sink> {
     let existed = fs::symlink_metadata(output).is_ok();
@@ -257,20 +259,27 @@ fn reconcile_mbox(output: &Path, state: &mut State, report: &mut OpenReport) -> 
             "it is {len} bytes but {end} were recorded"
         )));
     }
-    let mut around = [0u8; 6];
-    let at = end.saturating_sub(1);
-    file.seek(SeekFrom::Start(at)).ctx("seek in", output)?;
-    let wanted = usize::try_from((len - at).min(6)).unwrap_or(6);
-    file.read_exact(&mut around[..wanted]).ctx("read", output)?;
-    let (before, after) = if end == 0 {
-        (&[][..], &around[..wanted])
-    } else {
-        (&around[..1], &around[1..wanted])
+    let read = |offset: u64, n: u64| -> Result<Vec<u8>> {
+        let n = n.min(len.saturating_sub(offset));
+        let mut buf = vec![0; usize::try_from(n).unwrap_or(0)];
+        file.read_exact_at(&mut buf, offset).ctx("read", output)?;
+        Ok(buf)
     };
-    if end > 0 && before != b"\n" {
-        return Err(modified(format!("byte {at} should end a message")));
+    if end > 0 {
+        if read(end - 1, 1)? != b"\n" {
+            return Err(modified(format!("byte {} should end a message", end - 1)));
+        }
+        let start = state.last_start();
+        if read(start, 5)? != b"From " {
+            return Err(modified(format!(
+                "the last recorded message should start at byte {start}"
+            )));
+        }
     }
-    if !b"From ".starts_with(&after[..after.len().min(5)]) {
+    // Whatever follows was written by mailbag's begin_message, so it is (a prefix of) a
+    // `From ` line.
+    let tail = read(end, 5)?;
+    if !b"From ".starts_with(&tail) {
         return Err(modified(format!(
             "bytes after offset {end} are not a message mailbag began"
         )));

@@ -277,6 +277,22 @@ fn mbox_changed_by_another_program_is_refused_not_cut() {
         .unwrap_err();
     assert!(matches!(err, Error::OutputModified { .. }), "{err}");
     assert_eq!(fs::read(fx.output()).unwrap(), bytes, "nothing was cut");
+    // A reader that added a header to the last message: the length still fits, the offsets
+    // do not.
+    let fx = Fixture::new(Format::Mbox, false, 3);
+    fx.resume_and_check();
+    let bytes = fs::read(fx.output()).unwrap();
+    let last = bytes.windows(6).rposition(|w| w == b"\nFrom ").unwrap() + 1;
+    let mut edited = bytes[..last].to_vec();
+    edited.extend_from_slice(b"Status: RO\n");
+    edited.extend_from_slice(&bytes[last..]);
+    edited.truncate(bytes.len());
+    fs::write(fx.output(), &edited).unwrap();
+    let err = fx
+        .store()
+        .open_folder(&Fixture::folder_name(), fx.source())
+        .unwrap_err();
+    assert!(matches!(err, Error::OutputModified { .. }), "{err}");
 }
 
 #[test]
