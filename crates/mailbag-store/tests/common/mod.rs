@@ -13,7 +13,8 @@ use tempfile::TempDir;
 
 /// One destination, one folder, one protocol, and the "server's" messages.
 pub struct Fixture {
-    pub dir: TempDir,
+    pub dir: PathBuf,
+    _guard: Option<TempDir>,
     pub format: Format,
     pub pop3: bool,
     pub uid_validity: u32,
@@ -22,8 +23,17 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(format: Format, pop3: bool, count: usize) -> Fixture {
+        let guard = tempfile::tempdir().unwrap();
+        let mut fixture = Fixture::at(guard.path().to_owned(), format, pop3, count);
+        fixture._guard = Some(guard);
+        fixture
+    }
+
+    /// A fixture on an existing directory (kept when the fixture goes).
+    pub fn at(dir: PathBuf, format: Format, pop3: bool, count: usize) -> Fixture {
         Fixture {
-            dir: tempfile::tempdir().unwrap(),
+            dir,
+            _guard: None,
             format,
             pop3,
             uid_validity: 77,
@@ -32,7 +42,7 @@ impl Fixture {
     }
 
     pub fn dest(&self) -> &Path {
-        self.dir.path()
+        &self.dir
     }
 
     pub fn store(&self) -> Store {
