@@ -217,6 +217,11 @@ impl Folder {
     /// Makes every committed message durable, then records it, and returns their keys: from
     /// now on they count as stored (and may be deleted on the server).
     ///
+    /// Call it every few hundred messages at most and at the end: each pending Maildir
+    /// message keeps its file open until then (fsync through the descriptor that wrote it is
+    /// the one that reliably reports write-back errors), and unsynced messages are lost to a
+    /// crash and fetched again.
+    ///
     /// # Errors
     /// [`Error::Io`] (the folder is then poisoned: none of the pending messages count as
     /// stored, and the next open reconciles them), or [`Error::Poisoned`].

@@ -237,6 +237,7 @@ impl State {
     pub fn append(&mut self, records: Vec<Record>) -> Result<()> {
         let mut text = Vec::new();
         for record in &records {
+            // As in `compact`: cannot fail.
             text.extend(serde_json::to_vec(record).unwrap_or_default());
             text.push(b'\n');
         }

@@ -96,7 +96,7 @@ impl Store {
         let output = self.output_path(stem);
         let mut report = OpenReport::default();
 
-        let mut state = match State::load(&state_path)? {
+        let kept = match State::load(&state_path)? {
             Some(old) => {
                 check_header(&old, &wanted)?;
                 if old.header.uid_validity == uid_validity {
@@ -109,19 +109,19 @@ impl Store {
             }
             None => None,
         };
-        if state.is_none() {
-            if !fsutil::is_empty(&output)? {
-                return Err(Error::OutputWithoutState { path: output });
+        let mut state = match kept {
+            Some(state) => state,
+            None => {
+                if !fsutil::is_empty(&output)? {
+                    return Err(Error::OutputWithoutState { path: output });
+                }
+                // The state goes to disk before the output exists, so an output is never
+                // found without the state that owns it (the check above relies on that).
+                let mut fresh = State::new(state_path, wanted);
+                fresh.compact()?;
+                report.created = report.uid_validity_change.is_none();
+                fresh
             }
-            // The state goes to disk before the output exists, so an output is never found
-            // without the state that owns it (the check above relies on that).
-            let mut fresh = State::new(state_path, wanted);
-            fresh.compact()?;
-            state = Some(fresh);
-            report.created = report.uid_validity_change.is_none();
-        }
-        let Some(mut state) = state else {
-            unreachable!("set just above")
         };
         let sink = reconcile(&output, &mut state, &mut report)?;
         state.compact()?;
