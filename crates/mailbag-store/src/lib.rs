@@ -13,8 +13,14 @@
 //!    not to fetch again.
 //! 3. For each new message: [`Folder::begin_message`], [`MessageWriter::write_chunk`] as the
 //!    bytes arrive, [`MessageWriter::commit`] (or [`MessageWriter::abort`]).
-//! 4. Every N messages and at the end, [`Folder::sync`]: it returns the keys that are now
-//!    durable. Only those may be deleted on the server (`--delete-after`).
+//! 4. Every N messages and at the end, [`Folder::sync`] (or [`Folder::close`]): it returns
+//!    the keys that are now durable. Only those may be deleted on the server
+//!    (`--delete-after`).
+//! 5. After an [`Error`] from a writer or from `sync`, the folder is poisoned: drop it and
+//!    open it again, which reconciles. Dropping a folder without `sync` is treated like a
+//!    crash: its unsynced messages are discarded or adopted at the next open.
+//!
+//! Folders are independent and `Send`: `--jobs N` can open several at once, one per thread.
 //!
 //! ```
 //! use mailbag_store::{Flags, FolderName, Format, MessageKey, MessageMeta, Source, Store};
