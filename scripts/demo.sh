@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The mailbag demo: starts a private Dovecot with a demo mailbox on 127.0.0.1, runs the
+# mailbag CLI against it, tells where the output went, and stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+echo "== building mailbag (release)"
+cargo build --release --locked --quiet -p mailbag-cli -p mailbag-testserver
+BIN=target/release
+
+OUT=${MAILBAG_DEMO_OUT:-$(mktemp -d /tmp/mailbag-demo.XXXXXX)}
+mkdir -p "$OUT"
+
+# The server runs as a coprocess: we read its ports from it and tell it to deliver mail.
+coproc SERVER { "$BIN/mailbag-testserver" --messages 25 --size 6000; }
+SERVER_IN=${SERVER[1]}
+stop_server() { echo quit >&"$SERVER_IN" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
+trap stop_server EXIT
+while IFS='=' read -r key value <&"${SERVER[0]}"; do
+    [ "$key" = READY ] && break
+    declare "$key=$value"
+done
+echo "== private Dovecot running: IMAP 127.0.0.1:$IMAP_PORT (STARTTLS), IMAPS :$IMAPS_PORT," \
+     "POP3 :$POP3_PORT (STLS), POP3S :$POP3S_PORT; CA $CA_FILE; user $USER"
+export MAILBAG_PASSWORD=$PASSWORD
+
+run() {
+    echo
+    echo "\$ $*"
+    "$@"
+}
+
+run "$BIN/mailbag" --version
+
+echo
+echo "== demo output is in $OUT"
