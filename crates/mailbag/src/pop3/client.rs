@@ -273,14 +273,7 @@ impl Pop3Client {
 
     async fn next_event_inner(&mut self) -> Result<Event, Error> {
         loop {
-            while let Some(t) = self.session.poll_transmit() {
-                for line in &t.redacted {
-                    debug!(target: "mailbag::pop3", "C: {line}");
-                }
-                let stream = &mut self.stream;
-                stream.write_all(&t.data).await.map_err(lost)?;
-                stream.flush().await.map_err(lost)?;
-            }
+            self.transmit().await?;
             match self.session.poll_event() {
                 Ok(Some(event)) => {
                     trace_event(&event);
@@ -289,6 +282,8 @@ impl Pop3Client {
                 Ok(None) => {}
                 Err(e) => return Err(Error::protocol(e.to_string(), &[])),
             }
+            // Parsing may have produced an answer (an AUTH challenge response).
+            self.transmit().await?;
             if self.session.state() == SessionState::Closed && !self.session.is_busy() {
                 return Err(Error::misuse("the session is closed"));
             }
@@ -307,6 +302,19 @@ impl Pop3Client {
             self.session
                 .feed(self.read_buf.get(..n).unwrap_or_default());
         }
+    }
+}
+
+impl Pop3Client {
+    async fn transmit(&mut self) -> Result<(), Error> {
+        while let Some(t) = self.session.poll_transmit() {
+            for line in &t.redacted {
+                debug!(target: "mailbag::pop3", "C: {line}");
+            }
+            self.stream.write_all(&t.data).await.map_err(lost)?;
+            self.stream.flush().await.map_err(lost)?;
+        }
+        Ok(())
     }
 }
 
