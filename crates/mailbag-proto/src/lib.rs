@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod pop3;
+pub mod sasl;
 pub mod secret;
 
 pub use secret::Secret;

@@ -1,0 +1,267 @@
+//! POP3 commands, their encoding (RFC 1939 section 3, RFC 2449 section 5, RFC 2595 section 4,
+//! RFC 5034 section 4, RFC 6856 section 2) and the capability list (RFC 2449 section 6).
+
+use std::fmt;
+
+use super::reply::ReplyShape;
+use super::types::MessageNumber;
+use crate::secret::Secret;
+
+/// Why a command cannot be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// An argument contains CR, LF or NUL, which would end or corrupt the command line.
+    #[error("argument contains CR, LF or NUL")]
+    ForbiddenByte,
+    /// An argument is empty or contains a space where the grammar needs one word.
+    #[error("argument is empty or contains a space")]
+    BadWord,
+    /// Message number 0 does not exist (numbers start at 1).
+    #[error("message number 0 does not exist")]
+    ZeroMessageNumber,
+}
+
+/// A command to send. Credentials live in [`Secret`]s, so `Debug` never shows them.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// `USER name`.
+    User(String),
+    /// `PASS password`.
+    Pass(Secret<String>),
+    /// `APOP name digest`.
+    Apop {
+        /// The user name.
+        user: String,
+        /// Hex MD5 of timestamp and secret, see [`super::Greeting::apop_digest`].
+        digest: Secret<String>,
+    },
+    /// `AUTH mechanism [initial-response]` (initial response already base64, `=` if empty).
+    Auth {
+        /// The SASL mechanism name.
+        mechanism: String,
+        /// The base64 initial response.
+        initial_response: Option<Secret<String>>,
+    },
+    /// One line answering an AUTH challenge (base64, or `*` to cancel).
+    AuthResponse(Secret<String>),
+    /// `STAT`.
+    Stat,
+    /// `LIST` or `LIST n`.
+    List(Option<MessageNumber>),
+    /// `UIDL` or `UIDL n`.
+    Uidl(Option<MessageNumber>),
+    /// `RETR n`.
+    Retr(MessageNumber),
+    /// `TOP n lines`.
+    Top(MessageNumber, u32),
+    /// `DELE n`.
+    Dele(MessageNumber),
+    /// `RSET`.
+    Rset,
+    /// `NOOP`.
+    Noop,
+    /// `QUIT`.
+    Quit,
+    /// `CAPA`.
+    Capa,
+    /// `STLS`.
+    Stls,
+    /// `UTF8`.
+    Utf8,
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl Command {
+    /// The command keyword.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Command::User(_) => "USER",
+            Command::Pass(_) => "PASS",
+            Command::Apop { .. } => "APOP",
+            Command::Auth { .. } => "AUTH",
+            Command::AuthResponse(_) => "",
+            Command::Stat => "STAT",
+            Command::List(_) => "LIST",
+            Command::Uidl(_) => "UIDL",
+            Command::Retr(_) => "RETR",
+            Command::Top(..) => "TOP",
+            Command::Dele(_) => "DELE",
+            Command::Rset => "RSET",
+            Command::Noop => "NOOP",
+            Command::Quit => "QUIT",
+            Command::Capa => "CAPA",
+            Command::Stls => "STLS",
+            Command::Utf8 => "UTF8",
+        }
+    }
+
+    /// The shape of the reply to this command.
+    pub fn reply_shape(&self) -> ReplyShape {
+        match self {
+            Command::List(None) | Command::Uidl(None) | Command::Capa => ReplyShape::MultiLineLines,
+            Command::Retr(_) | Command::Top(..) => ReplyShape::MultiLineBody,
+            Command::Auth { .. } | Command::AuthResponse(_) => ReplyShape::Auth,
+            _ => ReplyShape::SingleLine,
+        }
+    }
+
+    /// The command line as it may be logged: credentials replaced by `<redacted>`.
+    pub fn redacted(&self) -> String {
+        match self {
+            Command::Pass(_) => "PASS <redacted>".to_owned(),
+            Command::Apop { user, .. } => format!("APOP {user} <redacted>"),
+            Command::Auth {
+                mechanism,
+                initial_response: Some(_),
+            } => format!("AUTH {mechanism} <redacted>"),
+            Command::AuthResponse(_) => "<redacted SASL response>".to_owned(),
+            _ => {
+                let mut out = Vec::new();
+                match self.encode(&mut out) {
+                    Ok(()) => String::from_utf8_lossy(&out).trim_end().to_owned(),
+                    Err(_) => format!("{} <unencodable>", self.keyword()),
+                }
+            }
+        }
+    }
+
+    /// Appends the command line, CRLF included, to `out`.
+    ///
+    /// # Errors
+    /// [`EncodeError`] when an argument would break the line; `out` is then unchanged.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mut line = String::new();
+        match self {
+            Command::User(name) => push(&mut line, "USER", &[word(name)?]),
+            Command::Pass(p) => push(&mut line, "PASS", &[text(p.expose())?]),
+            Command::Apop { user, digest } => {
+                push(&mut line, "APOP", &[word(user)?, word(digest.expose())?])
+            }
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => {
+                let mut args = vec![word(mechanism)?];
+                if let Some(ir) = initial_response {
+                    args.push(word(ir.expose())?);
+                }
+                push(&mut line, "AUTH", &args)
+            }
+            Command::AuthResponse(r) => line.push_str(text_allow_empty(r.expose())?),
+            Command::List(n) | Command::Uidl(n) => match n {
+                Some(n) => push(&mut line, self.keyword(), &[&msg(*n)?]),
+                None => line.push_str(self.keyword()),
+            },
+            Command::Retr(n) | Command::Dele(n) => push(&mut line, self.keyword(), &[&msg(*n)?]),
+            Command::Top(n, lines) => push(&mut line, "TOP", &[&msg(*n)?, &lines.to_string()]),
+            _ => line.push_str(self.keyword()),
+        }
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+}
+
+fn push(line: &mut String, keyword: &str, args: &[&str]) {
+    line.push_str(keyword);
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+}
+
+fn text_allow_empty(s: &str) -> Result<&str, EncodeError> {
+    if s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(EncodeError::ForbiddenByte);
+    }
+    Ok(s)
+}
+
+/// A PASS argument may contain spaces (RFC 1939 section 7 lets the server take the rest of
+/// the line) but not line breaks.
+fn text(s: &str) -> Result<&str, EncodeError> {
+    if s.is_empty() {
+        return Err(EncodeError::BadWord);
+    }
+    text_allow_empty(s)
+}
+
+fn word(s: &str) -> Result<&str, EncodeError> {
+    let s = text(s)?;
+    if s.contains(' ') {
+        return Err(EncodeError::BadWord);
+    }
+    Ok(s)
+}
+
+fn msg(n: MessageNumber) -> Result<String, EncodeError> {
+    if n == 0 {
+        return Err(EncodeError::ZeroMessageNumber);
+    }
+    Ok(n.to_string())
+}
+
+/// The server's capabilities, from CAPA (RFC 2449 section 6).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Each capability line: the tag (upper-cased) and its arguments.
+    pub entries: Vec<(String, Vec<String>)>,
+}
+
+impl Capabilities {
+    /// Adds one CAPA line: `capa-tag *(SP param)`.
+    pub fn push_line(&mut self, line: &str) {
+        let mut words = line.split_ascii_whitespace();
+        if let Some(tag) = words.next() {
+            let args = words.map(str::to_owned).collect();
+            self.entries.push((tag.to_ascii_uppercase(), args));
+        }
+    }
+
+    /// The arguments of a capability, if the server lists it.
+    pub fn get(&self, tag: &str) -> Option<&[String]> {
+        self.entries
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(tag))
+            .map(|(_, a)| a.as_slice())
+    }
+
+    /// Whether the server lists a capability.
+    pub fn has(&self, tag: &str) -> bool {
+        self.get(tag).is_some()
+    }
+
+    /// `PIPELINING` (RFC 2449 section 6.6).
+    pub fn pipelining(&self) -> bool {
+        self.has("PIPELINING")
+    }
+
+    /// `STLS` (RFC 2595 section 4).
+    pub fn stls(&self) -> bool {
+        self.has("STLS")
+    }
+
+    /// `UTF8` (RFC 6856 section 2).
+    pub fn utf8(&self) -> bool {
+        self.has("UTF8")
+    }
+
+    /// `USER` (RFC 2449 section 6.3).
+    pub fn user(&self) -> bool {
+        self.has("USER")
+    }
+
+    /// The mechanisms of `SASL` (RFC 2449 section 6.3, RFC 5034 section 5), upper-cased.
+    pub fn sasl_mechanisms(&self) -> Vec<String> {
+        self.get("SASL")
+            .map(|m| m.iter().map(|s| s.to_ascii_uppercase()).collect())
+            .unwrap_or_default()
+    }
+}

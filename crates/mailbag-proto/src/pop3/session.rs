@@ -1,0 +1,610 @@
+//! The POP3 client session: states, command validity, pipelining and reply routing
+//! (RFC 1939 sections 3-6, RFC 2449 section 6.6 PIPELINING, RFC 2595 section 4 STLS,
+//! RFC 5034 section 4 AUTH).
+//!
+//! Driver order: [`Session::send`] (or [`Session::authenticate`]) queues a command and
+//! returns its [`CommandId`]; [`Session::poll_transmit`] gives the bytes to write (a batch of
+//! up to [`Session::window`] commands when the server offers PIPELINING, else one);
+//! [`Session::feed`] takes received bytes; [`Session::poll_event`] yields [`Event`]s, each
+//! carrying the id of the command it answers, in order. After an `Ok` to STLS the driver
+//! runs the TLS handshake and calls [`Session::tls_established`].
+//!
+//! State table (RFC 1939 section 3), commands valid in each state:
+//!
+//! | state          | commands                                                      |
+//! |----------------|---------------------------------------------------------------|
+//! | Authorization  | USER PASS APOP AUTH STLS CAPA UTF8 QUIT                        |
+//! | Transaction    | STAT LIST UIDL RETR TOP DELE RSET NOOP CAPA QUIT              |
+//! | Closed         | none (QUIT answered: the server entered UPDATE and hung up)   |
+//!
+//! PASS, APOP, AUTH, STLS and QUIT decide the next state, so nothing may be queued behind
+//! them until they are answered ([`Misuse::AwaitingReply`]).
+
+use std::collections::VecDeque;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use bytes::Bytes;
+
+use super::command::{Capabilities, Command, EncodeError};
+use super::reply::{ReplyEvent, ReplyParser, ReplyShape};
+use super::types::{Greeting, ListEntry, ParseError, Stat, StatusLine, UidlEntry};
+use crate::sasl::{SaslClient, SaslError};
+use crate::secret::Secret;
+
+/// Default number of commands in flight when pipelining.
+pub const DEFAULT_WINDOW: usize = 64;
+
+/// Longest AUTH line with an initial response (RFC 5034 section 4: 255 octets).
+const MAX_AUTH_LINE: usize = 255;
+
+/// The session state (RFC 1939 section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Before login.
+    Authorization,
+    /// Logged in: the maildrop is open.
+    Transaction,
+    /// QUIT was answered, or the greeting refused service.
+    Closed,
+}
+
+/// Identifies a command within a session; events carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CommandId(pub u64);
+
+/// A use of the API that the protocol does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// The command is not valid in the current state.
+    #[error("{command} is not valid in the {state:?} state")]
+    InvalidInState {
+        /// The command keyword.
+        command: &'static str,
+        /// The current state.
+        state: SessionState,
+    },
+    /// A state-changing command is still unanswered.
+    #[error("{command} must wait for the reply to the previous login, STLS or QUIT")]
+    AwaitingReply {
+        /// The refused command's keyword.
+        command: &'static str,
+    },
+    /// An argument cannot be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// The typed content of a `+OK` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// A reply with only a status line.
+    Status(StatusLine),
+    /// STAT.
+    Stat(Stat),
+    /// LIST without argument.
+    List(Vec<ListEntry>),
+    /// LIST n.
+    ListOne(ListEntry),
+    /// UIDL without argument.
+    Uidl(Vec<UidlEntry>),
+    /// UIDL n.
+    UidlOne(UidlEntry),
+    /// CAPA.
+    Capa(Capabilities),
+    /// RETR / TOP accepted: [`Event::BodyChunk`]s and [`Event::BodyEnd`] follow.
+    BodyFollows(StatusLine),
+}
+
+/// What happened on the connection, in order.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The greeting arrived (an `-ERR` greeting closes the session).
+    GreetingReceived(Greeting),
+    /// A command succeeded.
+    Ok {
+        /// The command.
+        id: CommandId,
+        /// Its typed result.
+        reply: Reply,
+    },
+    /// A command failed with `-ERR`.
+    Err {
+        /// The command.
+        id: CommandId,
+        /// The server's status line (code and text).
+        status: StatusLine,
+    },
+    /// A `+OK` whose content does not parse; the stream stays in sync.
+    Malformed {
+        /// The command.
+        id: CommandId,
+        /// What was wrong (the first error of a listing).
+        error: ParseError,
+    },
+    /// The client side of an AUTH failed (e.g. SCRAM server proof wrong); the exchange was
+    /// cancelled or, after a server `+OK`, the session must not be trusted.
+    SaslFailed {
+        /// The AUTH command.
+        id: CommandId,
+        /// What failed.
+        error: SaslError,
+    },
+    /// A piece of a RETR / TOP body, unstuffed.
+    BodyChunk {
+        /// The command.
+        id: CommandId,
+        /// The bytes.
+        chunk: Bytes,
+    },
+    /// The end of a RETR / TOP body.
+    BodyEnd {
+        /// The command.
+        id: CommandId,
+    },
+}
+
+/// Bytes to write, and the redacted command lines they hold (for tracing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The bytes for the socket.
+    pub data: Vec<u8>,
+    /// One redacted line per command.
+    pub redacted: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: CommandId,
+    keyword: &'static str,
+    shape: ReplyShape,
+    /// The argument of `LIST n` / `UIDL n`, which the reply must echo.
+    one: Option<u32>,
+}
+
+#[derive(Debug)]
+struct AuthExchange {
+    id: CommandId,
+    sasl: SaslClient,
+    pending_initial: Option<Vec<u8>>,
+    error: Option<SaslError>,
+}
+
+#[derive(Debug, Default)]
+struct Collect {
+    lines: Vec<Bytes>,
+}
+
+/// A POP3 client session without I/O. See the module documentation.
+#[derive(Debug)]
+pub struct Session {
+    state: SessionState,
+    parser: ReplyParser,
+    greeted: bool,
+    next_id: u64,
+    queued: VecDeque<(Pending, Vec<u8>, String)>,
+    in_flight: VecDeque<Pending>,
+    urgent: Vec<(Vec<u8>, String)>,
+    auth: Option<AuthExchange>,
+    collect: Collect,
+    capabilities: Option<Capabilities>,
+    greeting: Option<Greeting>,
+    window: usize,
+    awaiting_tls: bool,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// A session waiting for the server's greeting.
+    pub fn new() -> Self {
+        let mut parser = ReplyParser::new();
+        parser.expect(ReplyShape::SingleLine);
+        Session {
+            state: SessionState::Authorization,
+            parser,
+            greeted: false,
+            next_id: 1,
+            queued: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            urgent: Vec::new(),
+            auth: None,
+            collect: Collect::default(),
+            capabilities: None,
+            greeting: None,
+            window: DEFAULT_WINDOW,
+            awaiting_tls: false,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    /// The greeting, once received.
+    pub fn greeting(&self) -> Option<&Greeting> {
+        self.greeting.as_ref()
+    }
+
+    /// The capabilities from the last CAPA reply (cleared by STLS).
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.capabilities.as_ref()
+    }
+
+    /// How many commands may be in flight: the window with PIPELINING, else 1.
+    pub fn window(&self) -> usize {
+        match &self.capabilities {
+            Some(c) if c.pipelining() => self.window,
+            _ => 1,
+        }
+    }
+
+    /// Sets the pipelining window (at least 1).
+    pub fn set_window(&mut self, window: usize) {
+        self.window = window.max(1);
+    }
+
+    /// Whether commands are queued or unanswered.
+    pub fn is_busy(&self) -> bool {
+        !self.queued.is_empty() || !self.in_flight.is_empty() || !self.greeted
+    }
+
+    /// Queues a command after checking it against the state table.
+    ///
+    /// # Errors
+    /// [`Misuse`] when the command is invalid now or cannot be encoded.
+    pub fn send(&mut self, command: Command) -> Result<CommandId, Misuse> {
+        let keyword = command.keyword();
+        let valid = match (self.state, &command) {
+            (SessionState::Authorization, c) => matches!(
+                c,
+                Command::User(_)
+                    | Command::Pass(_)
+                    | Command::Apop { .. }
+                    | Command::Auth { .. }
+                    | Command::Stls
+                    | Command::Capa
+                    | Command::Utf8
+                    | Command::Quit
+            ),
+            (SessionState::Transaction, c) => !matches!(
+                c,
+                Command::User(_)
+                    | Command::Pass(_)
+                    | Command::Apop { .. }
+                    | Command::Auth { .. }
+                    | Command::AuthResponse(_)
+                    | Command::Stls
+                    | Command::Utf8
+            ),
+            (SessionState::Closed, _) => false,
+        };
+        if !valid {
+            return Err(Misuse::InvalidInState {
+                command: keyword,
+                state: self.state,
+            });
+        }
+        let barrier = |k: &str| matches!(k, "PASS" | "APOP" | "AUTH" | "STLS" | "QUIT");
+        let waiting = self
+            .in_flight
+            .iter()
+            .chain(self.queued.iter().map(|q| &q.0));
+        if waiting.into_iter().any(|p| barrier(p.keyword)) {
+            return Err(Misuse::AwaitingReply { command: keyword });
+        }
+        let mut bytes = Vec::new();
+        command.encode(&mut bytes)?;
+        let id = self.new_id();
+        let one = match command {
+            Command::List(n) | Command::Uidl(n) => n,
+            _ => None,
+        };
+        let pending = Pending {
+            id,
+            keyword,
+            shape: command.reply_shape(),
+            one,
+        };
+        self.queued.push_back((pending, bytes, command.redacted()));
+        Ok(id)
+    }
+
+    /// Queues `AUTH` for a SASL exchange; the session answers the challenges itself.
+    /// `initial_response` sends the first message with the command (RFC 5034 section 4)
+    /// when it fits in 255 octets.
+    ///
+    /// # Errors
+    /// As [`Session::send`].
+    pub fn authenticate(
+        &mut self,
+        mut sasl: SaslClient,
+        initial_response: bool,
+    ) -> Result<CommandId, Misuse> {
+        let mechanism = sasl.mechanism().name().to_owned();
+        let mut pending_initial = None;
+        let mut ir = None;
+        if initial_response {
+            if let Some(Ok(first)) = sasl.initial_response() {
+                let encoded = if first.is_empty() {
+                    "=".to_owned()
+                } else {
+                    BASE64.encode(&first)
+                };
+                if encoded.len() + mechanism.len() + 7 <= MAX_AUTH_LINE {
+                    ir = Some(Secret::new(encoded));
+                } else {
+                    pending_initial = Some(first);
+                }
+            }
+        }
+        let id = self.send(Command::Auth {
+            mechanism,
+            initial_response: ir,
+        })?;
+        self.auth = Some(AuthExchange {
+            id,
+            sasl,
+            pending_initial,
+            error: None,
+        });
+        Ok(id)
+    }
+
+    /// The next bytes to write, if any command may go out now.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let mut t = Transmit {
+            data: Vec::new(),
+            redacted: Vec::new(),
+        };
+        for (bytes, line) in self.urgent.drain(..) {
+            t.data.extend(bytes);
+            t.redacted.push(line);
+        }
+        if self.greeted {
+            let window = self.window();
+            while self.in_flight.len() < window {
+                let Some((pending, bytes, line)) = self.queued.pop_front() else {
+                    break;
+                };
+                self.in_flight.push_back(pending);
+                t.data.extend(bytes);
+                t.redacted.push(line);
+            }
+        }
+        (!t.data.is_empty()).then_some(t)
+    }
+
+    /// Takes received bytes.
+    pub fn feed(&mut self, data: &[u8]) {
+        self.parser.feed(data);
+    }
+
+    /// Whether STLS was accepted and the driver must now run the TLS handshake.
+    pub fn awaiting_tls(&self) -> bool {
+        self.awaiting_tls
+    }
+
+    /// After STLS succeeded and the TLS handshake is done: drops any bytes received before
+    /// it (RFC 2595 section 4; CVE-2011-0411) and forgets the capabilities, which must be
+    /// asked again (RFC 2595 section 4). Returns how many bytes were dropped.
+    pub fn tls_established(&mut self) -> usize {
+        self.capabilities = None;
+        self.awaiting_tls = false;
+        self.parser.discard_buffered()
+    }
+
+    /// The next event, or `Ok(None)` when more bytes are needed.
+    ///
+    /// # Errors
+    /// A [`ParseError`] when the server broke the protocol; the session is then unusable and
+    /// every later call returns the same error.
+    pub fn poll_event(&mut self) -> Result<Option<Event>, ParseError> {
+        loop {
+            if self.awaiting_tls {
+                return Ok(None);
+            }
+            if self.parser.is_idle() {
+                match self.in_flight.front() {
+                    Some(p) => self.parser.expect(p.shape),
+                    None => {
+                        // Unsolicited bytes are an error; nothing expected is just idle.
+                        self.parser.next_event()?;
+                        return Ok(None);
+                    }
+                }
+            }
+            let Some(event) = self.parser.next_event()? else {
+                return Ok(None);
+            };
+            if let Some(out) = self.route(event)? {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    fn route(&mut self, event: ReplyEvent) -> Result<Option<Event>, ParseError> {
+        if !self.greeted {
+            let ReplyEvent::Status(status) = event else {
+                return Ok(None);
+            };
+            self.greeted = true;
+            if !status.ok {
+                self.state = SessionState::Closed;
+            }
+            let greeting = Greeting::from_status(status);
+            self.greeting = Some(greeting.clone());
+            return Ok(Some(Event::GreetingReceived(greeting)));
+        }
+        let Some(front) = self.in_flight.front() else {
+            return Ok(None);
+        };
+        let id = front.id;
+        let keyword = front.keyword;
+        let shape = front.shape;
+        let ended = self.parser.is_idle();
+        match event {
+            ReplyEvent::Continuation(text) => Ok(self.challenge(id, &text)),
+            ReplyEvent::Status(status) if !status.ok => {
+                self.finish();
+                if keyword == "QUIT" {
+                    self.state = SessionState::Closed;
+                }
+                if let Some(auth) = self.auth.take() {
+                    if let Some(error) = auth.error {
+                        return Ok(Some(Event::SaslFailed { id, error }));
+                    }
+                }
+                Ok(Some(Event::Err { id, status }))
+            }
+            ReplyEvent::Status(status) if !ended => {
+                if shape == ReplyShape::MultiLineBody {
+                    return Ok(Some(Event::Ok {
+                        id,
+                        reply: Reply::BodyFollows(status),
+                    }));
+                }
+                Ok(None)
+            }
+            ReplyEvent::Status(status) => Ok(Some(self.single_line_ok(id, keyword, status))),
+            ReplyEvent::Line(line) => {
+                self.collect.lines.push(line);
+                Ok(None)
+            }
+            ReplyEvent::BodyChunk(chunk) => Ok(Some(Event::BodyChunk { id, chunk })),
+            ReplyEvent::End => {
+                self.finish();
+                if matches!(keyword, "RETR" | "TOP") {
+                    return Ok(Some(Event::BodyEnd { id }));
+                }
+                Ok(Some(self.listing(id, keyword)))
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.in_flight.pop_front();
+    }
+
+    fn single_line_ok(&mut self, id: CommandId, keyword: &str, status: StatusLine) -> Event {
+        let one = self.in_flight.front().and_then(|p| p.one);
+        self.finish();
+        let wrong = |number: u32| ParseError::Malformed {
+            what: "reply for another message number",
+            line: status
+                .text
+                .bytes()
+                .take(64)
+                .chain(format!(" ({number})").bytes())
+                .collect(),
+        };
+        let parsed = match (keyword, one) {
+            ("STAT", _) => Stat::parse(&status.text).map(Reply::Stat),
+            ("LIST", Some(n)) => ListEntry::parse(&status.text).and_then(|e| {
+                if e.number == n {
+                    Ok(Reply::ListOne(e))
+                } else {
+                    Err(wrong(e.number))
+                }
+            }),
+            ("UIDL", Some(n)) => UidlEntry::parse(&status.text).and_then(|e| {
+                if e.number == n {
+                    Ok(Reply::UidlOne(e))
+                } else {
+                    Err(wrong(e.number))
+                }
+            }),
+            ("PASS" | "APOP", _) => {
+                self.state = SessionState::Transaction;
+                Ok(Reply::Status(status))
+            }
+            ("AUTH", _) => {
+                if let Some(mut auth) = self.auth.take() {
+                    if let Err(error) = auth.sasl.verify_final(None) {
+                        return Event::SaslFailed { id, error };
+                    }
+                }
+                self.state = SessionState::Transaction;
+                Ok(Reply::Status(status))
+            }
+            ("QUIT", _) => {
+                self.state = SessionState::Closed;
+                Ok(Reply::Status(status))
+            }
+            ("STLS", _) => {
+                self.awaiting_tls = true;
+                Ok(Reply::Status(status))
+            }
+            _ => Ok(Reply::Status(status)),
+        };
+        match parsed {
+            Ok(reply) => Event::Ok { id, reply },
+            Err(error) => Event::Malformed { id, error },
+        }
+    }
+
+    fn listing(&mut self, id: CommandId, keyword: &str) -> Event {
+        let lines = std::mem::take(&mut self.collect.lines);
+        let texts = lines.iter().map(|l| String::from_utf8_lossy(l));
+        let result = match keyword {
+            "LIST" => texts
+                .map(|t| ListEntry::parse(&t))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Reply::List),
+            "UIDL" => texts
+                .map(|t| UidlEntry::parse(&t))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Reply::Uidl),
+            _ => {
+                let mut capa = Capabilities::default();
+                texts.for_each(|t| capa.push_line(&t));
+                self.capabilities = Some(capa.clone());
+                Ok(Reply::Capa(capa))
+            }
+        };
+        match result {
+            Ok(reply) => Event::Ok { id, reply },
+            Err(error) => Event::Malformed { id, error },
+        }
+    }
+
+    fn challenge(&mut self, id: CommandId, text: &[u8]) -> Option<Event> {
+        let answer = match self.auth.as_mut() {
+            Some(auth) if auth.id == id && auth.error.is_none() => {
+                let step = match (auth.pending_initial.take(), BASE64.decode(text)) {
+                    (Some(first), Ok(c)) if c.is_empty() => Ok(first),
+                    (_, Ok(c)) => auth.sasl.step(&c),
+                    (_, Err(_)) => Err(SaslError::MalformedChallenge("challenge is not base64")),
+                };
+                match step {
+                    Ok(r) => BASE64.encode(r),
+                    Err(e) => {
+                        auth.error = Some(e);
+                        "*".to_owned()
+                    }
+                }
+            }
+            _ => "*".to_owned(),
+        };
+        let mut bytes = Vec::new();
+        let cmd = Command::AuthResponse(Secret::new(answer));
+        if cmd.encode(&mut bytes).is_ok() {
+            self.urgent.push((bytes, cmd.redacted()));
+        }
+        None
+    }
+
+    fn new_id(&mut self) -> CommandId {
+        let id = CommandId(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+}

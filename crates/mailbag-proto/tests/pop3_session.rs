@@ -1,0 +1,285 @@
+//! The POP3 session state machine driven by scripted server bytes.
+
+use mailbag_proto::pop3::{
+    Command, Event, Greeting, ListEntry, Misuse, Reply, RespCode, Session, SessionState, Stat,
+    UidlEntry,
+};
+use mailbag_proto::sasl::{Credentials, Mechanism, SaslClient};
+use mailbag_proto::Secret;
+
+fn events(s: &mut Session, server: &[u8]) -> Vec<Event> {
+    s.feed(server);
+    let mut out = Vec::new();
+    while let Some(e) = s.poll_event().expect("valid") {
+        out.push(e);
+    }
+    out
+}
+
+fn sent(s: &mut Session) -> String {
+    s.poll_transmit()
+        .map(|t| String::from_utf8(t.data).unwrap())
+        .unwrap_or_default()
+}
+
+fn greeted(greeting: &[u8]) -> Session {
+    let mut s = Session::new();
+    let ev = events(&mut s, greeting);
+    assert!(matches!(&ev[..], [Event::GreetingReceived(_)]));
+    s
+}
+
+fn logged_in() -> Session {
+    let mut s = greeted(b"+OK ready\r\n");
+    s.send(Command::User("u".into())).unwrap();
+    s.send(Command::Pass(Secret::new("p w".into()))).unwrap();
+    assert_eq!(sent(&mut s), "USER u\r\n");
+    events(&mut s, b"+OK\r\n");
+    assert_eq!(sent(&mut s), "PASS p w\r\n");
+    events(&mut s, b"+OK logged in\r\n");
+    assert_eq!(s.state(), SessionState::Transaction);
+    s
+}
+
+#[test]
+fn apop_rfc1939_example() {
+    let s = greeted(b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n");
+    let stamp = s.greeting().unwrap().timestamp.clone().unwrap();
+    assert_eq!(stamp, "<1896.697170952@dbc.mtview.ca.us>");
+    assert_eq!(
+        Greeting::apop_digest(&stamp, "tanstaaf"),
+        "c4c9334bac560ecc979e58001b3e22fb"
+    );
+}
+
+#[test]
+fn commands_refused_in_the_wrong_state() {
+    let mut s = greeted(b"+OK\r\n");
+    assert!(matches!(
+        s.send(Command::Retr(1)),
+        Err(Misuse::InvalidInState {
+            command: "RETR",
+            state: SessionState::Authorization
+        })
+    ));
+    s.send(Command::User("u".into())).unwrap();
+    s.send(Command::Pass(Secret::new("p".into()))).unwrap();
+    assert!(matches!(
+        s.send(Command::Capa),
+        Err(Misuse::AwaitingReply { .. })
+    ));
+    assert!(s.send(Command::User("a\r\nDELE 1".into())).is_err());
+    let mut s = logged_in();
+    assert!(s.send(Command::User("x".into())).is_err());
+    assert!(s.send(Command::Dele(0)).is_err());
+    s.send(Command::Quit).unwrap();
+    sent(&mut s);
+    events(&mut s, b"+OK bye\r\n");
+    assert_eq!(s.state(), SessionState::Closed);
+    assert!(s.send(Command::Noop).is_err());
+}
+
+#[test]
+fn failed_login_stays_in_authorization_with_code() {
+    let mut s = greeted(b"+OK\r\n");
+    s.send(Command::User("u".into())).unwrap();
+    sent(&mut s);
+    events(&mut s, b"+OK\r\n");
+    s.send(Command::Pass(Secret::new("bad".into()))).unwrap();
+    sent(&mut s);
+    let ev = events(&mut s, b"-ERR [AUTH] Authentication failed.\r\n");
+    let [Event::Err { status, .. }] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(status.code, Some(RespCode::Auth));
+    assert_eq!(s.state(), SessionState::Authorization);
+}
+
+#[test]
+fn one_at_a_time_without_pipelining_then_batches_with_it() {
+    let mut s = logged_in();
+    s.send(Command::Capa).unwrap();
+    assert_eq!(sent(&mut s), "CAPA\r\n");
+    // A server without CAPA.
+    let ev = events(&mut s, b"-ERR unknown command\r\n");
+    assert!(matches!(&ev[..], [Event::Err { .. }]));
+    for n in 1..=3 {
+        s.send(Command::Dele(n)).unwrap();
+    }
+    assert_eq!(sent(&mut s), "DELE 1\r\n");
+    assert_eq!(sent(&mut s), "");
+    events(&mut s, b"+OK\r\n");
+    assert_eq!(sent(&mut s), "DELE 2\r\n");
+
+    let mut s = logged_in();
+    s.set_window(2);
+    s.send(Command::Capa).unwrap();
+    sent(&mut s);
+    let ev = events(&mut s, b"+OK\r\nPIPELINING\r\nUIDL\r\n.\r\n");
+    assert!(matches!(&ev[..], [Event::Ok { reply: Reply::Capa(c), .. }] if c.pipelining()));
+    for n in 1..=3 {
+        s.send(Command::Retr(n)).unwrap();
+    }
+    assert_eq!(sent(&mut s), "RETR 1\r\nRETR 2\r\n");
+    let ev = events(&mut s, b"+OK\r\n..a\r\n.\r\n-ERR [SYS/TEMP] gone\r\n");
+    assert!(matches!(
+        &ev[0],
+        Event::Ok {
+            reply: Reply::BodyFollows(_),
+            ..
+        }
+    ));
+    assert!(matches!(&ev[1], Event::BodyChunk { chunk, .. } if &chunk[..] == b".a\r\n"));
+    assert!(matches!(&ev[2], Event::BodyEnd { .. }));
+    assert!(matches!(&ev[3], Event::Err { status, .. } if status.code == Some(RespCode::SysTemp)));
+    assert_eq!(sent(&mut s), "RETR 3\r\n");
+}
+
+#[test]
+fn stat_list_uidl_typed_and_malformed_keeps_sync() {
+    let mut s = logged_in();
+    let stat = s.send(Command::Stat).unwrap();
+    let list = s.send(Command::List(None)).unwrap();
+    let uidl1 = s.send(Command::Uidl(Some(1))).unwrap();
+    let bad = s.send(Command::Uidl(None)).unwrap();
+    let noop = s.send(Command::Noop).unwrap();
+    let mut got = Vec::new();
+    for reply in [
+        &b"+OK 2 300\r\n"[..],
+        b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
+        b"+OK 1 abc\r\n",
+        b"+OK\r\n1 abc\r\n2\r\n.\r\n",
+        b"+OK\r\n",
+    ] {
+        sent(&mut s);
+        got.extend(events(&mut s, reply));
+    }
+    assert_eq!(
+        got[0],
+        Event::Ok {
+            id: stat,
+            reply: Reply::Stat(Stat {
+                count: 2,
+                size: 300
+            })
+        }
+    );
+    assert_eq!(
+        got[1],
+        Event::Ok {
+            id: list,
+            reply: Reply::List(vec![
+                ListEntry {
+                    number: 1,
+                    size: 100
+                },
+                ListEntry {
+                    number: 2,
+                    size: 200
+                }
+            ])
+        }
+    );
+    assert_eq!(
+        got[2],
+        Event::Ok {
+            id: uidl1,
+            reply: Reply::UidlOne(UidlEntry {
+                number: 1,
+                uid: "abc".into()
+            })
+        }
+    );
+    assert!(matches!(&got[3], Event::Malformed { id, .. } if *id == bad));
+    assert!(matches!(&got[4], Event::Ok { id, .. } if *id == noop));
+}
+
+#[test]
+fn auth_scram_through_the_session() {
+    let mut s = greeted(b"+OK\r\n");
+    let sasl = SaslClient::with_client_nonce(
+        Mechanism::ScramSha256,
+        Credentials::new("user", "pencil"),
+        "rOprNGfwEbeRWgbNEkqO".into(),
+    );
+    s.authenticate(sasl, true).unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=\r\n"
+    );
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let first = format!(
+        "+ {}\r\n",
+        b64.encode("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+    );
+    assert!(events(&mut s, first.as_bytes()).is_empty());
+    assert!(sent(&mut s).starts_with("Yz1iaXdz"));
+    let fin = format!(
+        "+ {}\r\n",
+        b64.encode("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+    );
+    events(&mut s, fin.as_bytes());
+    assert_eq!(sent(&mut s), "\r\n");
+    let ev = events(&mut s, b"+OK Logged in.\r\n");
+    assert!(matches!(&ev[..], [Event::Ok { .. }]));
+    assert_eq!(s.state(), SessionState::Transaction);
+}
+
+#[test]
+fn auth_with_wrong_server_proof_is_cancelled() {
+    let mut s = greeted(b"+OK\r\n");
+    let sasl = SaslClient::with_client_nonce(
+        Mechanism::ScramSha256,
+        Credentials::new("user", "pencil"),
+        "rOprNGfwEbeRWgbNEkqO".into(),
+    );
+    s.authenticate(sasl, false).unwrap();
+    assert_eq!(sent(&mut s), "AUTH SCRAM-SHA-256\r\n");
+    events(&mut s, b"+ \r\n");
+    assert_eq!(
+        sent(&mut s),
+        "biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=\r\n"
+    );
+    events(&mut s, b"+ not base64!\r\n");
+    assert_eq!(sent(&mut s), "*\r\n");
+    let ev = events(&mut s, b"-ERR cancelled\r\n");
+    assert!(matches!(&ev[..], [Event::SaslFailed { .. }]));
+    assert_eq!(s.state(), SessionState::Authorization);
+}
+
+#[test]
+fn stls_discards_bytes_sent_before_the_handshake() {
+    let mut s = greeted(b"+OK\r\n");
+    s.send(Command::Stls).unwrap();
+    sent(&mut s);
+    // An attacker injects a reply after the +OK, before TLS starts.
+    let ev = events(&mut s, b"+OK begin TLS\r\n+OK injected\r\n");
+    assert_eq!(ev.len(), 1);
+    assert_eq!(s.tls_established(), 14);
+    s.send(Command::Capa).unwrap();
+    assert_eq!(sent(&mut s), "CAPA\r\n");
+}
+
+#[test]
+fn redacted_commands_hide_credentials() {
+    let pass = Command::Pass(Secret::new("hunter2".into()));
+    assert!(!format!("{pass:?}").contains("hunter2"));
+    assert_eq!(pass.redacted(), "PASS <redacted>");
+    let mut s = greeted(b"+OK\r\n");
+    s.authenticate(
+        SaslClient::new(Mechanism::Plain, Credentials::new("u", "hunter2")),
+        true,
+    )
+    .unwrap();
+    let t = s.poll_transmit().unwrap();
+    assert_eq!(t.redacted, vec!["AUTH PLAIN <redacted>".to_string()]);
+}
+
+#[test]
+fn err_greeting_closes() {
+    let mut s = Session::new();
+    let ev = events(&mut s, b"-ERR [SYS/TEMP] overloaded\r\n");
+    assert!(matches!(&ev[..], [Event::GreetingReceived(g)] if !g.status.ok));
+    assert_eq!(s.state(), SessionState::Closed);
+}

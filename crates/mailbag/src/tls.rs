@@ -1,0 +1,142 @@
+//! TLS client configuration on rustls with the ring provider (RFC 8446; certificate checks
+//! per RFC 5280 and RFC 6125 as done by webpki; RFC 8314 for implicit TLS on mail ports).
+//!
+//! Trust anchors are the platform's roots (rustls-native-certs) plus, optionally, the CAs in
+//! a PEM file. The crypto provider is passed to rustls explicitly, so no process-level
+//! default provider must be installed. SNI carries the host name; an IP address is checked
+//! against the certificate's IP SANs and sent without SNI, as RFC 6066 section 3 requires.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{CertificateError, ClientConfig, RootCertStore};
+
+use crate::error::{Error, TlsFailure};
+
+/// Which roots a connection trusts. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    config: Arc<ClientConfig>,
+}
+
+impl TlsConfig {
+    /// The platform's roots, plus the CAs in `ca_file` if given.
+    ///
+    /// # Errors
+    /// [`Error::Tls`] with [`TlsFailure::Config`] when the CA file cannot be read or holds
+    /// no certificate, or no root at all is available.
+    pub fn new(ca_file: Option<&Path>) -> Result<TlsConfig, Error> {
+        Self::build(true, ca_file)
+    }
+
+    /// Only the CAs in `ca_file` (for private servers and tests).
+    ///
+    /// # Errors
+    /// As [`TlsConfig::new`].
+    pub fn with_only_ca_file(ca_file: &Path) -> Result<TlsConfig, Error> {
+        Self::build(false, Some(ca_file))
+    }
+
+    fn build(platform: bool, ca_file: Option<&Path>) -> Result<TlsConfig, Error> {
+        let mut roots = RootCertStore::empty();
+        if platform {
+            let found = rustls_native_certs::load_native_certs();
+            for e in &found.errors {
+                tracing::debug!(error = %e, "skipping unreadable platform certificate");
+            }
+            let (added, ignored) = roots.add_parsable_certificates(found.certs);
+            tracing::debug!(added, ignored, "platform roots loaded");
+        }
+        if let Some(path) = ca_file {
+            for cert in read_pem_certs(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|e| config_error(path, &e.to_string()))?;
+            }
+        }
+        if roots.is_empty() {
+            return Err(config_error(
+                Path::new("-"),
+                "no trusted root certificate available",
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| config_error(Path::new("-"), &e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(TlsConfig {
+            config: Arc::new(config),
+        })
+    }
+
+    /// A connector for tokio-rustls.
+    pub fn connector(&self) -> tokio_rustls::TlsConnector {
+        tokio_rustls::TlsConnector::from(self.config.clone())
+    }
+}
+
+fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let data = std::fs::read(path).map_err(|e| config_error(path, &e.to_string()))?;
+    let certs = rustls_pemfile::certs(&mut data.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| config_error(path, &e.to_string()))?;
+    if certs.is_empty() {
+        return Err(config_error(path, "no PEM certificate in the file"));
+    }
+    Ok(certs)
+}
+
+fn config_error(path: &Path, message: &str) -> Error {
+    Error::Tls {
+        host: String::new(),
+        failure: TlsFailure::Config,
+        message: format!("{}: {message}", path.display()),
+    }
+}
+
+/// The name to verify the certificate against (a DNS name, or an IP address).
+///
+/// # Errors
+/// [`Error::Tls`] with [`TlsFailure::Config`] when `host` is neither.
+pub fn server_name(host: &str) -> Result<ServerName<'static>, Error> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    ServerName::try_from(bare.to_owned()).map_err(|e| Error::Tls {
+        host: host.to_owned(),
+        failure: TlsFailure::Config,
+        message: e.to_string(),
+    })
+}
+
+/// Turns a handshake I/O error into a typed TLS error that says which check failed.
+pub(crate) fn classify(host: &str, err: std::io::Error) -> Error {
+    let rustls_error = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let failure = match rustls_error {
+        Some(rustls::Error::InvalidCertificate(c)) => match c {
+            CertificateError::UnknownIssuer => TlsFailure::UnknownIssuer,
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => TlsFailure::Expired,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsFailure::NameMismatch
+            }
+            _ => TlsFailure::Handshake,
+        },
+        Some(_) => TlsFailure::Handshake,
+        None => {
+            return Error::ConnectionLost {
+                detail: format!("during the TLS handshake with {host}: {err}"),
+            }
+        }
+    };
+    Error::Tls {
+        host: host.to_owned(),
+        failure,
+        message: err.to_string(),
+    }
+}
