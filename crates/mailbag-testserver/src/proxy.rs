@@ -1,0 +1,583 @@
+//! A fault-injecting TCP proxy, to put between a client and the test Dovecot.
+//!
+//! [`FaultProxy`] listens on 127.0.0.1 and forwards every accepted connection to one
+//! upstream address, both ways, applying the [`Faults`] that its [`FaultPlan`] chooses for
+//! that connection: cut after N bytes (FIN or RST), stall, delay each segment, 1-byte
+//! segments, blackhole, refuse. The plan can change while the proxy runs, so a test can cut
+//! connection 1 and let connection 2 through. Counters record the bytes forwarded each way.
+//!
+//! Bounds: each direction of each connection owns one 16 KiB buffer and reads no more than
+//! its fault allows, so unread bytes stay in the kernel, never in the proxy. Every loop
+//! belongs to a task set owned by the accept loop, so dropping the proxy ends them all.
+//!
+//! Async tests use [`FaultProxy::start`] (tasks on the test's runtime); sync tests that run
+//! the real binary use [`FaultProxy::spawn`] (its own runtime on a background thread).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+/// The most one direction of one connection reads at once.
+const CHUNK: usize = 16 * 1024;
+
+/// How long a FIN-closed socket is drained so that unread input does not turn the FIN into
+/// an RST (Linux resets a socket closed with unread data).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the proxy closes a connection it cuts or refuses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CloseMode {
+    /// An orderly close: the peer reads end-of-file.
+    #[default]
+    Fin,
+    /// An abortive close (`SO_LINGER` 0): the peer reads "connection reset".
+    Rst,
+}
+
+/// The faults applied to one connection; [`Faults::none`] forwards it untouched.
+///
+/// ```
+/// use std::time::Duration;
+/// use mailbag_testserver::proxy::Faults;
+///
+/// let cut = Faults::none().cut_after_server(100).rst();
+/// let slow = Faults::none().one_byte_segments().delay(Duration::from_millis(1));
+/// # let _ = (cut, slow);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    cut_after_server: Option<u64>,
+    cut_after_client: Option<u64>,
+    stall_after_server: Option<u64>,
+    close_mode: CloseMode,
+    delay: Option<Duration>,
+    one_byte: bool,
+    blackhole: bool,
+    refuse: bool,
+}
+
+impl Faults {
+    /// No fault: bytes pass both ways as they come.
+    pub fn none() -> Faults {
+        Faults::default()
+    }
+
+    /// Accept, never connect upstream, never answer; what the client sends is discarded.
+    pub fn blackhole() -> Faults {
+        Faults {
+            blackhole: true,
+            ..Faults::default()
+        }
+    }
+
+    /// Close the connection as soon as it is accepted (see [`Faults::rst`]).
+    pub fn refuse() -> Faults {
+        Faults {
+            refuse: true,
+            ..Faults::default()
+        }
+    }
+
+    /// Close both sides once `n` bytes from the server reached the client.
+    pub fn cut_after_server(mut self, n: u64) -> Faults {
+        self.cut_after_server = Some(n);
+        self
+    }
+
+    /// Close both sides once `n` bytes from the client reached the server.
+    pub fn cut_after_client(mut self, n: u64) -> Faults {
+        self.cut_after_client = Some(n);
+        self
+    }
+
+    /// Stop forwarding server to client once `n` bytes went that way, keeping both sockets
+    /// open; the client's bytes still reach the server.
+    pub fn stall_after_server(mut self, n: u64) -> Faults {
+        self.stall_after_server = Some(n);
+        self
+    }
+
+    /// Cut and refuse with an RST instead of a FIN.
+    pub fn rst(mut self) -> Faults {
+        self.close_mode = CloseMode::Rst;
+        self
+    }
+
+    /// Wait `d` before forwarding each segment (each byte, with 1-byte segments), both ways.
+    pub fn delay(mut self, d: Duration) -> Faults {
+        self.delay = Some(d);
+        self
+    }
+
+    /// Forward one byte per write, with `TCP_NODELAY` and a flush per byte, both ways.
+    pub fn one_byte_segments(mut self) -> Faults {
+        self.one_byte = true;
+        self
+    }
+}
+
+/// Which [`Faults`] each connection gets, by its number (1 for the first accepted).
+///
+/// ```
+/// use mailbag_testserver::proxy::{FaultPlan, Faults};
+///
+/// // Cut the first connection after 50 server bytes, let every later one through.
+/// let plan = FaultPlan::pass().connection(1, Faults::none().cut_after_server(50));
+/// assert_eq!(plan.faults_for(2), Faults::none());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FaultPlan {
+    every: Faults,
+    by_number: BTreeMap<u64, Faults>,
+}
+
+impl FaultPlan {
+    /// Every connection passes untouched.
+    pub fn pass() -> FaultPlan {
+        FaultPlan::default()
+    }
+
+    /// Every connection not named by [`FaultPlan::connection`] gets `faults`.
+    pub fn every(faults: Faults) -> FaultPlan {
+        FaultPlan {
+            every: faults,
+            by_number: BTreeMap::new(),
+        }
+    }
+
+    /// Connection `number` (1-based, in order of acceptance) gets `faults`.
+    pub fn connection(mut self, number: u64, faults: Faults) -> FaultPlan {
+        self.by_number.insert(number, faults);
+        self
+    }
+
+    /// The faults for connection `number`.
+    pub fn faults_for(&self, number: u64) -> Faults {
+        self.by_number.get(&number).unwrap_or(&self.every).clone()
+    }
+}
+
+/// A handle that changes a running proxy's plan; cheap to clone and send to other threads.
+///
+/// A new plan applies to connections accepted after the change.
+#[derive(Clone, Debug)]
+pub struct PlanHandle(Arc<Shared>);
+
+impl PlanHandle {
+    /// Replaces the plan.
+    pub fn set(&self, plan: FaultPlan) {
+        *lock(&self.0.plan) = plan;
+    }
+}
+
+/// What went through one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// 1 for the first accepted connection.
+    pub number: u64,
+    /// Bytes written to the server.
+    pub client_to_server: u64,
+    /// Bytes written to the client.
+    pub server_to_client: u64,
+    /// Whether the proxy is done with the connection.
+    pub closed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    client_to_server: AtomicU64,
+    server_to_client: AtomicU64,
+    closed: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    plan: Mutex<FaultPlan>,
+    accepted: AtomicU64,
+    connections: Mutex<Vec<Arc<Counters>>>,
+}
+
+/// A running proxy; dropping it closes the listener and every connection.
+///
+/// ```no_run
+/// use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
+/// use mailbag_testserver::Dovecot;
+///
+/// let d = Dovecot::shared();
+/// let plan = FaultPlan::every(Faults::none().one_byte_segments());
+/// let proxy = FaultProxy::spawn(d.addr(d.imap_port()), plan).unwrap();
+/// // Run the client against 127.0.0.1:{proxy.port()}, then look at proxy.connections().
+/// ```
+#[derive(Debug)]
+pub struct FaultProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    runner: Runner,
+}
+
+#[derive(Debug)]
+enum Runner {
+    Task(tokio::task::JoinHandle<()>),
+    Thread(#[allow(dead_code)] Background),
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` on the current tokio runtime.
+    ///
+    /// # Errors
+    /// When no port on 127.0.0.1 can be bound.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub async fn start(upstream: SocketAddr, plan: FaultPlan) -> io::Result<FaultProxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            plan: Mutex::new(plan),
+            ..Shared::default()
+        });
+        let task = tokio::spawn(accept_loop(listener, upstream, Arc::clone(&shared)));
+        Ok(FaultProxy {
+            addr,
+            shared,
+            runner: Runner::Task(task),
+        })
+    }
+
+    /// Starts a proxy to `upstream` on its own runtime on a background thread, for sync
+    /// tests (for instance ones that run the `mailbag` binary).
+    ///
+    /// # Errors
+    /// When no port can be bound or the thread cannot start.
+    pub fn spawn(upstream: SocketAddr, plan: FaultPlan) -> io::Result<FaultProxy> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            plan: Mutex::new(plan),
+            ..Shared::default()
+        });
+        let for_thread = Arc::clone(&shared);
+        let background = Background::run("fault-proxy", move || async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => accept_loop(listener, upstream, for_thread).await,
+                Err(e) => eprintln!("fault proxy cannot listen: {e}"),
+            }
+        })?;
+        Ok(FaultProxy {
+            addr,
+            shared,
+            runner: Runner::Thread(background),
+        })
+    }
+
+    /// The address clients connect to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port clients connect to, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Replaces the plan, for connections accepted from now on.
+    pub fn set_plan(&self, plan: FaultPlan) {
+        *lock(&self.shared.plan) = plan;
+    }
+
+    /// A handle to change the plan from elsewhere (another task or thread).
+    pub fn plan_handle(&self) -> PlanHandle {
+        PlanHandle(Arc::clone(&self.shared))
+    }
+
+    /// How many connections were accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// The counters of connection `number` (1-based), if it was accepted.
+    pub fn connection(&self, number: u64) -> Option<ConnectionStats> {
+        let index = usize::try_from(number.checked_sub(1)?).ok()?;
+        let counters = lock(&self.shared.connections).get(index).cloned()?;
+        Some(stats(number, &counters))
+    }
+
+    /// The counters of every connection accepted so far, in order.
+    pub fn connections(&self) -> Vec<ConnectionStats> {
+        let all = lock(&self.shared.connections).clone();
+        (1..).zip(all.iter()).map(|(n, c)| stats(n, c)).collect()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        if let Runner::Task(task) = &self.runner {
+            task.abort();
+        }
+        // A `Background` stops its runtime when dropped.
+    }
+}
+
+fn stats(number: u64, c: &Counters) -> ConnectionStats {
+    ConnectionStats {
+        number,
+        client_to_server: c.client_to_server.load(Ordering::SeqCst),
+        server_to_client: c.server_to_client.load(Ordering::SeqCst),
+        closed: c.closed.load(Ordering::SeqCst),
+    }
+}
+
+/// Poisoning only means a test thread panicked while holding the lock; the data is plain.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The connection tasks live in a `JoinSet` owned here, so aborting this loop (dropping
+/// the proxy) aborts every connection too.
+async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Shared>) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((client, _)) => {
+                    let number = shared.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+                    let faults = lock(&shared.plan).faults_for(number);
+                    let counters = Arc::new(Counters::default());
+                    lock(&shared.connections).push(Arc::clone(&counters));
+                    tasks.spawn(serve(client, upstream, faults, counters));
+                }
+                // Out of file descriptors and the like: wait instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+}
+
+/// How one direction of a connection ended.
+enum Pumped {
+    /// The reader reached end-of-file; the writer was half-closed.
+    Eof,
+    /// A cut fault fired.
+    Cut,
+    /// A read or write failed; `true` when the failure was a reset.
+    Failed(bool),
+}
+
+async fn serve(client: TcpStream, upstream: SocketAddr, faults: Faults, counters: Arc<Counters>) {
+    serve_inner(client, upstream, &faults, &counters).await;
+    counters.closed.store(true, Ordering::SeqCst);
+}
+
+async fn serve_inner(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    faults: &Faults,
+    counters: &Counters,
+) {
+    if faults.refuse {
+        return close(client, faults.close_mode).await;
+    }
+    if faults.blackhole {
+        return drain(&mut client).await;
+    }
+    let Ok(mut server) = TcpStream::connect(upstream).await else {
+        return close(client, CloseMode::Rst).await;
+    };
+    if faults.one_byte {
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+    }
+    let ended = {
+        let (client_read, client_write) = client.split();
+        let (server_read, server_write) = server.split();
+        let up = pump(
+            client_read,
+            server_write,
+            faults.cut_after_client,
+            None,
+            faults,
+            &counters.client_to_server,
+        );
+        let down = pump(
+            server_read,
+            client_write,
+            faults.cut_after_server,
+            faults.stall_after_server,
+            faults,
+            &counters.server_to_client,
+        );
+        tokio::pin!(up, down);
+        let (mut up_done, mut down_done) = (false, false);
+        loop {
+            tokio::select! {
+                r = &mut up, if !up_done => match r {
+                    Pumped::Eof => up_done = true,
+                    other => break other,
+                },
+                r = &mut down, if !down_done => match r {
+                    Pumped::Eof => down_done = true,
+                    other => break other,
+                },
+            }
+            let stalled = faults
+                .stall_after_server
+                .is_some_and(|n| counters.server_to_client.load(Ordering::SeqCst) >= n);
+            if up_done && (down_done || stalled) {
+                break Pumped::Eof;
+            }
+        }
+    };
+    let mode = match ended {
+        Pumped::Cut => faults.close_mode,
+        Pumped::Failed(true) => CloseMode::Rst,
+        Pumped::Eof | Pumped::Failed(false) => CloseMode::Fin,
+    };
+    tokio::join!(close(client, mode), close(server, mode));
+}
+
+/// Forwards one direction until end-of-file, a failure, or a fault. A stall never returns;
+/// the caller decides when a stalled connection is over.
+async fn pump<R, W>(
+    mut reader: R,
+    mut writer: W,
+    cut_after: Option<u64>,
+    stall_after: Option<u64>,
+    faults: &Faults,
+    count: &AtomicU64,
+) -> Pumped
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let sent = count.load(Ordering::SeqCst);
+        let mut room = CHUNK as u64;
+        if let Some(cut) = cut_after {
+            if sent >= cut {
+                return Pumped::Cut;
+            }
+            room = room.min(cut - sent);
+        }
+        if let Some(stall) = stall_after {
+            if sent >= stall {
+                return std::future::pending().await;
+            }
+            room = room.min(stall - sent);
+        }
+        // `room` is at most CHUNK, so it fits a usize.
+        let room = room as usize;
+        let n = match reader.read(&mut buf[..room]).await {
+            Ok(0) => {
+                let _ = writer.shutdown().await;
+                return Pumped::Eof;
+            }
+            Ok(n) => n,
+            Err(e) => return Pumped::Failed(is_reset(&e)),
+        };
+        let segment = if faults.one_byte { 1 } else { n };
+        for piece in buf[..n].chunks(segment) {
+            if let Some(d) = faults.delay {
+                tokio::time::sleep(d).await;
+            }
+            if let Err(e) = write_flush(&mut writer, piece).await {
+                return Pumped::Failed(is_reset(&e));
+            }
+            count.fetch_add(piece.len() as u64, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn write_flush<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> io::Result<()> {
+    writer.write_all(bytes).await?;
+    writer.flush().await
+}
+
+fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
+}
+
+/// Closes a socket: an RST at once, or a FIN followed by a bounded drain of what the peer
+/// still sends, so that unread input does not turn the FIN into an RST.
+pub(crate) async fn close(mut stream: TcpStream, mode: CloseMode) {
+    match mode {
+        CloseMode::Rst => {
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        }
+        CloseMode::Fin => {
+            let _ = stream.shutdown().await;
+            drain(&mut stream).await;
+        }
+    }
+}
+
+/// Reads and discards until end-of-file, an error, or [`DRAIN_TIMEOUT`].
+async fn drain(stream: &mut TcpStream) {
+    let mut buf = vec![0u8; CHUNK];
+    let discard = async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, discard).await;
+}
+
+/// A current-thread tokio runtime on its own thread, running one future until the future
+/// ends or the `Background` is dropped (which stops the runtime and joins the thread).
+/// The scripted peer uses it too.
+#[derive(Debug)]
+pub(crate) struct Background {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub(crate) fn run<F, Fut>(name: &str, make: F) -> io::Result<Background>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::select! {
+                        _ = make() => {}
+                        _ = stopped => {}
+                    }
+                });
+            })?;
+        Ok(Background {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
