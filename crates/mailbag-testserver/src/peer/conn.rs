@@ -20,6 +20,8 @@ use super::PeerErrorKind;
 
 /// The longest client line the peer reads; the client's lines are short.
 const MAX_LINE: usize = 1 << 20;
+/// How long a close waits for the client's own close; an idle client is not an error.
+const CLOSE_DRAIN: Duration = Duration::from_secs(1);
 /// The largest single write of a flood.
 const FLOOD_CHUNK: usize = 64 * 1024;
 
@@ -196,7 +198,7 @@ impl Conn {
     }
 
     /// Closes in order: close_notify under TLS, FIN, then reads what the client still
-    /// sends (bounded by the timeout), since closing with unread input sends an RST.
+    /// sends for a moment, since closing with unread input sends an RST.
     pub(crate) async fn close(&mut self) {
         let _ = timeout(self.timeout, self.stream.shutdown()).await;
         let mut scratch = [0u8; 4096];
@@ -207,7 +209,7 @@ impl Conn {
                 }
             }
         };
-        let _ = timeout(self.timeout, drain).await;
+        let _ = timeout(self.timeout.min(CLOSE_DRAIN), drain).await;
         self.stream = Stream::Gone;
     }
 

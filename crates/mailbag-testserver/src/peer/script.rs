@@ -106,7 +106,7 @@ pub(crate) fn show(bytes: &[u8]) -> String {
 ///      S: {tag} OK bye",
 /// )
 /// .expect_eof();
-/// assert_eq!(script.steps().len(), 5); // adjacent S: lines are sent in one write
+/// assert_eq!(script.steps().len(), 6); // adjacent S: lines are sent in one write
 /// ```
 #[derive(Debug, Default)]
 pub struct Script {
