@@ -14,7 +14,6 @@
 //! the real binary use [`FaultProxy::spawn`] (its own runtime on a background thread).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,12 +24,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+use crate::peer::support::{discard, drain, reset_on_close, Runner};
+
 /// The most one direction of one connection reads at once.
 const CHUNK: usize = 16 * 1024;
-
-/// How long a FIN-closed socket is drained so that unread input does not turn the FIN into
-/// an RST (Linux resets a socket closed with unread data).
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the proxy closes a connection it cuts or refuses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -205,6 +202,16 @@ struct Shared {
     connections: Mutex<Vec<Arc<Counters>>>,
 }
 
+impl Shared {
+    fn new(plan: FaultPlan) -> Arc<Shared> {
+        let plan = Mutex::new(plan);
+        Arc::new(Shared {
+            plan,
+            ..Shared::default()
+        })
+    }
+}
+
 /// A running proxy; dropping it closes the listener and every connection.
 ///
 /// ```no_run
@@ -220,13 +227,7 @@ struct Shared {
 pub struct FaultProxy {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    runner: Runner,
-}
-
-#[derive(Debug)]
-enum Runner {
-    Task(tokio::task::JoinHandle<()>),
-    Thread(#[allow(dead_code)] Background),
+    _runner: Runner,
 }
 
 impl FaultProxy {
@@ -240,15 +241,12 @@ impl FaultProxy {
     pub async fn start(upstream: SocketAddr, plan: FaultPlan) -> io::Result<FaultProxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            plan: Mutex::new(plan),
-            ..Shared::default()
-        });
-        let task = tokio::spawn(accept_loop(listener, upstream, Arc::clone(&shared)));
+        let shared = Shared::new(plan);
+        let _runner = Runner::task(accept_loop(listener, upstream, Arc::clone(&shared)));
         Ok(FaultProxy {
             addr,
             shared,
-            runner: Runner::Task(task),
+            _runner,
         })
     }
 
@@ -261,12 +259,9 @@ impl FaultProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            plan: Mutex::new(plan),
-            ..Shared::default()
-        });
+        let shared = Shared::new(plan);
         let for_thread = Arc::clone(&shared);
-        let background = Background::run("fault-proxy", move || async move {
+        let _runner = Runner::thread("fault-proxy", move || async move {
             match TcpListener::from_std(listener) {
                 Ok(listener) => accept_loop(listener, upstream, for_thread).await,
                 Err(e) => eprintln!("fault proxy cannot listen: {e}"),
@@ -275,7 +270,7 @@ impl FaultProxy {
         Ok(FaultProxy {
             addr,
             shared,
-            runner: Runner::Thread(background),
+            _runner,
         })
     }
 
@@ -291,7 +286,7 @@ impl FaultProxy {
 
     /// Replaces the plan, for connections accepted from now on.
     pub fn set_plan(&self, plan: FaultPlan) {
-        *lock(&self.shared.plan) = plan;
+        self.plan_handle().set(plan);
     }
 
     /// A handle to change the plan from elsewhere (another task or thread).
@@ -315,15 +310,6 @@ impl FaultProxy {
     pub fn connections(&self) -> Vec<ConnectionStats> {
         let all = lock(&self.shared.connections).clone();
         (1..).zip(all.iter()).map(|(n, c)| stats(n, c)).collect()
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Runner::Task(task) = &self.runner {
-            task.abort();
-        }
-        // A `Background` stops its runtime when dropped.
     }
 }
 
@@ -388,7 +374,8 @@ async fn serve_inner(
         return close(client, faults.close_mode).await;
     }
     if faults.blackhole {
-        return drain(&mut client).await;
+        // Held until the client closes or the proxy is dropped, however long that takes.
+        return discard(&mut client).await;
     }
     let Ok(mut server) = TcpStream::connect(upstream).await else {
         return close(client, CloseMode::Rst).await;
@@ -400,22 +387,8 @@ async fn serve_inner(
     let ended = {
         let (client_read, client_write) = client.split();
         let (server_read, server_write) = server.split();
-        let up = pump(
-            client_read,
-            server_write,
-            faults.cut_after_client,
-            None,
-            faults,
-            &counters.client_to_server,
-        );
-        let down = pump(
-            server_read,
-            client_write,
-            faults.cut_after_server,
-            faults.stall_after_server,
-            faults,
-            &counters.server_to_client,
-        );
+        let up = pump(client_read, server_write, Way::Up, faults, counters);
+        let down = pump(server_read, client_write, Way::Down, faults, counters);
         tokio::pin!(up, down);
         let (mut up_done, mut down_done) = (false, false);
         loop {
@@ -445,20 +418,30 @@ async fn serve_inner(
     tokio::join!(close(client, mode), close(server, mode));
 }
 
+/// A direction of a connection.
+#[derive(Clone, Copy)]
+enum Way {
+    /// Client to server.
+    Up,
+    /// Server to client.
+    Down,
+}
+
 /// Forwards one direction until end-of-file, a failure, or a fault. A stall never returns;
 /// the caller decides when a stalled connection is over.
-async fn pump<R, W>(
-    mut reader: R,
-    mut writer: W,
-    cut_after: Option<u64>,
-    stall_after: Option<u64>,
-    faults: &Faults,
-    count: &AtomicU64,
-) -> Pumped
+async fn pump<R, W>(mut reader: R, mut writer: W, way: Way, faults: &Faults, c: &Counters) -> Pumped
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let (cut_after, stall_after, count) = match way {
+        Way::Up => (faults.cut_after_client, None, &c.client_to_server),
+        Way::Down => (
+            faults.cut_after_server,
+            faults.stall_after_server,
+            &c.server_to_client,
+        ),
+    };
     let mut buf = vec![0u8; CHUNK];
     loop {
         let sent = count.load(Ordering::SeqCst);
@@ -490,17 +473,16 @@ where
             if let Some(d) = faults.delay {
                 tokio::time::sleep(d).await;
             }
-            if let Err(e) = write_flush(&mut writer, piece).await {
+            let written = match writer.write_all(piece).await {
+                Ok(()) => writer.flush().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
                 return Pumped::Failed(is_reset(&e));
             }
             count.fetch_add(piece.len() as u64, Ordering::SeqCst);
         }
     }
-}
-
-async fn write_flush<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> io::Result<()> {
-    writer.write_all(bytes).await?;
-    writer.flush().await
 }
 
 fn is_reset(e: &io::Error) -> bool {
@@ -515,69 +497,11 @@ fn is_reset(e: &io::Error) -> bool {
 pub(crate) async fn close(mut stream: TcpStream, mode: CloseMode) {
     match mode {
         CloseMode::Rst => {
-            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            reset_on_close(&stream);
         }
         CloseMode::Fin => {
             let _ = stream.shutdown().await;
             drain(&mut stream).await;
-        }
-    }
-}
-
-/// Reads and discards until end-of-file, an error, or [`DRAIN_TIMEOUT`].
-async fn drain(stream: &mut TcpStream) {
-    let mut buf = vec![0u8; CHUNK];
-    let discard = async {
-        while let Ok(n) = stream.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, discard).await;
-}
-
-/// A current-thread tokio runtime on its own thread, running one future until the future
-/// ends or the `Background` is dropped (which stops the runtime and joins the thread).
-/// The scripted peer uses it too.
-#[derive(Debug)]
-pub(crate) struct Background {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Background {
-    pub(crate) fn run<F, Fut>(name: &str, make: F) -> io::Result<Background>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = ()>,
-    {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    tokio::select! {
-                        _ = make() => {}
-                        _ = stopped => {}
-                    }
-                });
-            })?;
-        Ok(Background {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

@@ -152,7 +152,7 @@ impl Conn {
             }
             Step::Reset => {
                 if let Some(tcp) = self.stream.tcp() {
-                    let _ = socket2::SockRef::from(tcp).set_linger(Some(Duration::ZERO));
+                    super::support::reset_on_close(tcp);
                 }
                 self.stream = Stream::Gone;
                 return Ok(Some(Ended::Closed));

@@ -16,6 +16,7 @@
 
 mod conn;
 pub mod script;
+pub(crate) mod support;
 
 use std::fmt;
 use std::io;
@@ -28,8 +29,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
-use crate::proxy::Background;
 pub use script::{crlf, Generator, Script, Step};
+use support::Runner;
 
 /// How long each read waits, and each write may go without progress, unless set.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -177,7 +178,7 @@ impl PeerBuilder {
     pub async fn start(self) -> io::Result<ScriptedPeer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let (mut peer, run) = self.prepare(listener.local_addr()?)?;
-        peer.runner = Some(Runner::Task(tokio::spawn(run(listener))));
+        peer._runner = Some(Runner::task(run(listener)));
         Ok(peer)
     }
 
@@ -190,13 +191,13 @@ impl PeerBuilder {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let (mut peer, run) = self.prepare(listener.local_addr()?)?;
-        let background = Background::run("scripted-peer", move || async move {
+        let runner = Runner::thread("scripted-peer", move || async move {
             match TcpListener::from_std(listener) {
                 Ok(listener) => run(listener).await,
                 Err(e) => eprintln!("scripted peer cannot listen: {e}"),
             }
         })?;
-        peer.runner = Some(Runner::Thread(background));
+        peer._runner = Some(runner);
         Ok(peer)
     }
 
@@ -227,7 +228,7 @@ impl PeerBuilder {
             ca_pem: pki.ca_pem,
             dir,
             result: Some(rx),
-            runner: None,
+            _runner: None,
         };
         Ok((peer, run))
     }
@@ -257,13 +258,7 @@ pub struct ScriptedPeer {
     ca_pem: String,
     dir: tempfile::TempDir,
     result: Option<oneshot::Receiver<Result<(), PeerError>>>,
-    runner: Option<Runner>,
-}
-
-#[derive(Debug)]
-enum Runner {
-    Task(tokio::task::JoinHandle<()>),
-    Thread(#[allow(dead_code)] Background),
+    _runner: Option<Runner>,
 }
 
 impl ScriptedPeer {
@@ -333,14 +328,6 @@ impl ScriptedPeer {
     }
 }
 
-impl Drop for ScriptedPeer {
-    fn drop(&mut self) {
-        if let Some(Runner::Task(task)) = &self.runner {
-            task.abort();
-        }
-    }
-}
-
 fn outcome(result: Option<Result<(), PeerError>>) -> Result<(), PeerError> {
     result.unwrap_or_else(|| {
         Err(PeerError {
@@ -397,14 +384,8 @@ async fn serve(
         while let Some((i, step)) = steps.next() {
             let text = step.describe();
             match conn.run(step).await {
-                Ok(None) => {}
-                Ok(Some(end)) => {
-                    ended = end;
-                    if let Some((j, next)) = steps.next() {
-                        let kind = PeerErrorKind::Script("steps after the connection ended");
-                        return Err(fail(j + 1, next.describe(), kind));
-                    }
-                }
+                Ok(None) => continue,
+                Ok(Some(end)) => ended = end,
                 // A client that hangs up while the peer writes is what an `ExpectEof` that
                 // follows asked for (a client that gives up on a flood).
                 Err(PeerErrorKind::ClientGone(_))
@@ -414,6 +395,10 @@ async fn serve(
                     steps.next();
                 }
                 Err(kind) => return Err(fail(i + 1, text, kind)),
+            }
+            if let Some((j, next)) = steps.next() {
+                let kind = PeerErrorKind::Script("steps after the connection ended");
+                return Err(fail(j + 1, next.describe(), kind));
             }
         }
         if let conn::Ended::Open = ended {
