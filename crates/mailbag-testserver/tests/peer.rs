@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mailbag_testserver::peer::{PeerErrorKind, Script, ScriptedPeer};
+use mailbag_testserver::peer::{PeerCertificate, PeerErrorKind, Script, ScriptedPeer};
 use rustls::pki_types::ServerName;
 use tokio::io::{
     AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
@@ -146,6 +146,41 @@ async fn implicit_tls_serves_connections_in_sequence_then_refuses() {
         TcpStream::connect(addr).await.is_err(),
         "no third connection"
     );
+}
+
+#[tokio::test]
+async fn bad_certificates_fail_verification_for_the_chosen_reason() {
+    let cases = [
+        (PeerCertificate::Expired, "Expired"),
+        (
+            PeerCertificate::ForNames(vec!["mail.example.org".into()]),
+            "NotValidForName",
+        ),
+        (PeerCertificate::SelfSigned, "UnknownIssuer"),
+    ];
+    for (certificate, reason) in cases {
+        let peer = ScriptedPeer::builder()
+            .implicit_tls()
+            .certificate(certificate)
+            .connection(Script::from_transcript("S: * OK never seen"))
+            .start()
+            .await
+            .unwrap();
+        let tcp = TcpStream::connect(peer.addr()).await.unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let err = connector(peer.ca_pem())
+            .connect(name, tcp)
+            .await
+            .expect_err("the certificate must be refused");
+        let inner = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>());
+        let text = format!("{inner:?}");
+        assert!(text.contains(reason), "{reason}: {text}");
+        let peer_err = peer.finish().await.unwrap_err();
+        assert!(matches!(peer_err.kind, PeerErrorKind::Tls(_)), "{peer_err}");
+        assert_eq!(peer_err.step, 0);
+    }
 }
 
 #[tokio::test]

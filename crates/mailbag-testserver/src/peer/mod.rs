@@ -14,6 +14,7 @@
 //! make progress within it, client lines are capped at 1 MiB, literals are compared as they
 //! stream, and floods are written in 64 KiB chunks.
 
+mod cert;
 mod conn;
 pub mod script;
 pub(crate) mod support;
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
+pub use cert::PeerCertificate;
 pub use script::{crlf, Generator, Script, Step};
 use support::Runner;
 
@@ -150,6 +152,7 @@ pub struct PeerBuilder {
     scripts: Vec<Script>,
     implicit_tls: bool,
     timeout: Option<Duration>,
+    certificate: PeerCertificate,
 }
 
 impl PeerBuilder {
@@ -162,6 +165,12 @@ impl PeerBuilder {
     /// Speaks TLS from the first byte of every connection (IMAPS, POP3S).
     pub fn implicit_tls(mut self) -> PeerBuilder {
         self.implicit_tls = true;
+        self
+    }
+
+    /// Presents this certificate instead of a valid one for `localhost` and `127.0.0.1`.
+    pub fn certificate(mut self, certificate: PeerCertificate) -> PeerBuilder {
+        self.certificate = certificate;
         self
     }
 
@@ -209,7 +218,7 @@ impl PeerBuilder {
         ScriptedPeer,
         impl FnOnce(TcpListener) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     )> {
-        let pki = crate::tls::make_pki().map_err(io::Error::other)?;
+        let pki = cert::make(&self.certificate).map_err(io::Error::other)?;
         let acceptor = acceptor(&pki)?;
         let dir = tempfile::Builder::new().prefix("mailbag-peer-").tempdir()?;
         std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem)?;
@@ -339,7 +348,7 @@ fn outcome(result: Option<Result<(), PeerError>>) -> Result<(), PeerError> {
     })
 }
 
-fn acceptor(pki: &crate::tls::Pki) -> io::Result<TlsAcceptor> {
+fn acceptor(pki: &cert::Identity) -> io::Result<TlsAcceptor> {
     let certs = rustls_pemfile::certs(&mut pki.cert_pem.as_bytes()).collect::<Result<_, _>>()?;
     let key = rustls_pemfile::private_key(&mut pki.key_pem.as_bytes())?
         .ok_or_else(|| io::Error::other("no private key in the generated PEM"))?;
