@@ -29,9 +29,9 @@ use crate::peer::support::{discard, drain, reset_on_close, Runner};
 /// The most one direction of one connection reads at once.
 const CHUNK: usize = 16 * 1024;
 
-/// How the proxy closes a connection it cuts or refuses.
+/// How the proxy closes a connection it cuts or refuses ([`Faults::rst`] chooses).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CloseMode {
+enum CloseMode {
     /// An orderly close: the peer reads end-of-file.
     #[default]
     Fin,
@@ -494,7 +494,7 @@ fn is_reset(e: &io::Error) -> bool {
 
 /// Closes a socket: an RST at once, or a FIN followed by a bounded drain of what the peer
 /// still sends, so that unread input does not turn the FIN into an RST.
-pub(crate) async fn close(mut stream: TcpStream, mode: CloseMode) {
+async fn close(mut stream: TcpStream, mode: CloseMode) {
     match mode {
         CloseMode::Rst => {
             reset_on_close(&stream);

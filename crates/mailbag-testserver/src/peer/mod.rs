@@ -186,8 +186,8 @@ impl PeerBuilder {
     /// When no port can be bound or the certificates cannot be made.
     pub async fn start(self) -> io::Result<ScriptedPeer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let (mut peer, run) = self.prepare(listener.local_addr()?)?;
-        peer._runner = Some(Runner::task(run(listener)));
+        let (mut peer, server) = self.prepare(listener.local_addr()?)?;
+        peer._runner = Some(Runner::task(server.run(listener)));
         Ok(peer)
     }
 
@@ -199,10 +199,10 @@ impl PeerBuilder {
     pub fn spawn(self) -> io::Result<ScriptedPeer> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
-        let (mut peer, run) = self.prepare(listener.local_addr()?)?;
+        let (mut peer, server) = self.prepare(listener.local_addr()?)?;
         let runner = Runner::thread("scripted-peer", move || async move {
             match TcpListener::from_std(listener) {
-                Ok(listener) => run(listener).await,
+                Ok(listener) => server.run(listener).await,
                 Err(e) => eprintln!("scripted peer cannot listen: {e}"),
             }
         })?;
@@ -210,27 +210,19 @@ impl PeerBuilder {
         Ok(peer)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn prepare(
-        self,
-        addr: SocketAddr,
-    ) -> io::Result<(
-        ScriptedPeer,
-        impl FnOnce(TcpListener) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
-    )> {
+    /// Makes the certificates and the CA file; the peer to hand out, and the server loop
+    /// to run on a listener.
+    fn prepare(self, addr: SocketAddr) -> io::Result<(ScriptedPeer, Server)> {
         let pki = cert::make(&self.certificate).map_err(io::Error::other)?;
-        let acceptor = acceptor(&pki)?;
         let dir = tempfile::Builder::new().prefix("mailbag-peer-").tempdir()?;
         std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem)?;
-        let (tx, rx) = oneshot::channel();
-        let scripts = self.scripts;
-        let implicit = self.implicit_tls;
-        let wait = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let run = move |listener: TcpListener| -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-            Box::pin(async move {
-                let result = serve(listener, scripts, acceptor, implicit, wait).await;
-                let _ = tx.send(result);
-            })
+        let (result, rx) = oneshot::channel();
+        let server = Server {
+            scripts: self.scripts,
+            acceptor: acceptor(&pki)?,
+            implicit_tls: self.implicit_tls,
+            wait: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            result,
         };
         let peer = ScriptedPeer {
             addr,
@@ -239,7 +231,29 @@ impl PeerBuilder {
             result: Some(rx),
             _runner: None,
         };
-        Ok((peer, run))
+        Ok((peer, server))
+    }
+}
+
+/// The server loop of a peer, before it runs.
+struct Server {
+    scripts: Vec<Script>,
+    acceptor: TlsAcceptor,
+    implicit_tls: bool,
+    wait: Duration,
+    result: oneshot::Sender<Result<(), PeerError>>,
+}
+
+impl Server {
+    async fn run(self, listener: TcpListener) {
+        let outcome = serve(
+            listener,
+            self.scripts,
+            self.acceptor,
+            self.implicit_tls,
+            self.wait,
+        );
+        let _ = self.result.send(outcome.await);
     }
 }
 
