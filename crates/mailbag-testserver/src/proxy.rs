@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::peer::support::{discard, drain, reset_on_close, Runner};
+use crate::peer::support::{discard, drain, is_reset, reset_on_close, Runner};
 
 /// The most one direction of one connection reads at once.
 const CHUNK: usize = 16 * 1024;
@@ -485,23 +485,12 @@ where
     }
 }
 
-fn is_reset(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-    )
-}
-
 /// Closes a socket: an RST at once, or a FIN followed by a bounded drain of what the peer
 /// still sends, so that unread input does not turn the FIN into an RST.
 async fn close(mut stream: TcpStream, mode: CloseMode) {
-    match mode {
-        CloseMode::Rst => {
-            reset_on_close(&stream);
-        }
-        CloseMode::Fin => {
-            let _ = stream.shutdown().await;
-            drain(&mut stream).await;
-        }
+    if mode == CloseMode::Rst {
+        return reset_on_close(&stream);
     }
+    let _ = stream.shutdown().await;
+    drain(&mut stream).await;
 }

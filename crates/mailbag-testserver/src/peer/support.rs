@@ -84,6 +84,14 @@ impl Drop for Runner {
     }
 }
 
+/// Whether an I/O error means the other side reset the connection.
+pub(crate) fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
+}
+
 /// Makes closing `stream` send an RST (`SO_LINGER` 0) instead of a FIN.
 pub(crate) fn reset_on_close(stream: &TcpStream) {
     let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
