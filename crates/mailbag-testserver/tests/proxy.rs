@@ -7,13 +7,20 @@ use std::net::{SocketAddr, TcpStream as StdTcpStream};
 use std::time::Duration;
 
 use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
-use mailbag_testserver::Dovecot;
+use mailbag_testserver::{Dovecot, TestUser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
 /// Long enough never to expire on a loaded machine when data is due.
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One user for every login here: adding users while another test logs in made that login
+/// fail now and then (the harness appends to the passwd-file as Dovecot reads it).
+fn user() -> &'static TestUser {
+    static USER: std::sync::OnceLock<TestUser> = std::sync::OnceLock::new();
+    USER.get_or_init(|| Dovecot::shared().new_user())
+}
 
 fn imap() -> SocketAddr {
     let d = Dovecot::shared();
@@ -70,7 +77,7 @@ fn read_line<R: BufRead>(r: &mut R) -> String {
 #[test]
 fn one_byte_segments_carry_a_whole_imap_login() {
     let d = Dovecot::shared();
-    let user = d.new_user();
+    let user = user();
     let plan = FaultPlan::every(Faults::none().one_byte_segments());
     let proxy = FaultProxy::spawn(d.addr(d.imap_port()), plan).unwrap();
     let stream = StdTcpStream::connect(proxy.addr()).unwrap();
@@ -222,4 +229,36 @@ async fn dropping_the_proxy_closes_its_connections() {
     assert!(got.is_empty());
     // The listener is gone too.
     assert!(TcpStream::connect(addr).await.is_err());
+}
+
+#[test]
+fn connection_one_is_cut_mid_login_and_connection_two_gets_through() {
+    let d = Dovecot::shared();
+    let user = user();
+    // The greeting is longer than 10 bytes, so the first connection never sees all of it.
+    let plan = FaultPlan::pass().connection(1, Faults::none().cut_after_server(10));
+    let proxy = FaultProxy::spawn(d.addr(d.imap_port()), plan).unwrap();
+    let login = |expect_ok: bool| {
+        let stream = StdTcpStream::connect(proxy.addr()).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut all = String::new();
+        let mut r = BufReader::new(stream);
+        let greeting = read_line(&mut r);
+        if !expect_ok {
+            return greeting;
+        }
+        let command = format!("a1 LOGIN {} {}\r\na2 LOGOUT\r\n", user.name, user.password);
+        writer.write_all(command.as_bytes()).unwrap();
+        r.read_to_string(&mut all).unwrap();
+        greeting + &all
+    };
+    let cut = login(false);
+    assert_eq!(cut.len(), 10, "{cut:?}");
+    assert!(!cut.ends_with('\n'));
+    let whole = login(true);
+    assert!(whole.contains("\r\na1 OK"), "{whole}");
+    assert!(whole.contains("\r\na2 OK"), "{whole}");
+    assert_eq!(proxy.accepted(), 2);
+    assert_eq!(proxy.connection(1).unwrap().server_to_client, 10);
 }
