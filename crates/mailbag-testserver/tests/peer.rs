@@ -310,3 +310,29 @@ fn a_spawned_peer_serves_a_sync_client() {
     drop((r, w));
     peer.join().unwrap();
 }
+
+#[tokio::test]
+async fn scripts_that_cannot_run_are_reported() {
+    let peer = ScriptedPeer::start(Script::new().send("{tag} OK"))
+        .await
+        .unwrap();
+    let _s = TcpStream::connect(peer.addr()).await.unwrap();
+    let err = peer.finish().await.unwrap_err();
+    assert!(matches!(err.kind, PeerErrorKind::Script(_)), "{err}");
+
+    let peer = ScriptedPeer::start(Script::new().close().send("* OK"))
+        .await
+        .unwrap();
+    drop(TcpStream::connect(peer.addr()).await.unwrap());
+    let err = peer.finish().await.unwrap_err();
+    assert_eq!(err.step, 2, "{err}");
+
+    let peer = ScriptedPeer::builder()
+        .timeout(Duration::from_millis(200))
+        .connection(Script::new())
+        .start()
+        .await
+        .unwrap();
+    let err = peer.finish().await.unwrap_err();
+    assert_eq!(err.kind, PeerErrorKind::NoClient);
+}
