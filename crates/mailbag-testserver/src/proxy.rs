@@ -4,7 +4,8 @@
 //! upstream address, both ways, applying the [`Faults`] that its [`FaultPlan`] chooses for
 //! that connection: cut after N bytes (FIN or RST), stall, delay each segment, 1-byte
 //! segments, blackhole, refuse. The plan can change while the proxy runs, so a test can cut
-//! connection 1 and let connection 2 through. Counters record the bytes forwarded each way.
+//! connection 1 and let connection 2 through; so can the upstream, for a Dovecot restarted
+//! on new ports. Counters record the bytes forwarded each way.
 //!
 //! Bounds: each direction of each connection owns one 16 KiB buffer and reads no more than
 //! its fault allows, so unread bytes stay in the kernel, never in the proxy. Every loop
@@ -29,13 +30,12 @@ use crate::peer::support::{discard, drain, is_reset, reset_on_close, Runner};
 /// The most one direction of one connection reads at once.
 const CHUNK: usize = 16 * 1024;
 
-/// How the proxy closes a connection it cuts or refuses ([`Faults::rst`] chooses).
+/// How the proxy closes a connection it cuts or refuses ([`Faults::rst`] chooses): `Fin`
+/// is orderly (the peer reads end-of-file), `Rst` abortive (`SO_LINGER` 0, a reset).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum CloseMode {
-    /// An orderly close: the peer reads end-of-file.
     #[default]
     Fin,
-    /// An abortive close (`SO_LINGER` 0): the peer reads "connection reset".
     Rst,
 }
 
@@ -173,6 +173,11 @@ impl PlanHandle {
     pub fn set(&self, plan: FaultPlan) {
         *lock(&self.0.plan) = plan;
     }
+
+    /// Forwards connections accepted from now on to `upstream` (a restarted server).
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        *lock(&self.0.upstream) = upstream;
+    }
 }
 
 /// What went through one connection.
@@ -195,19 +200,21 @@ struct Counters {
     closed: AtomicBool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
+    upstream: Mutex<SocketAddr>,
     plan: Mutex<FaultPlan>,
     accepted: AtomicU64,
     connections: Mutex<Vec<Arc<Counters>>>,
 }
 
 impl Shared {
-    fn new(plan: FaultPlan) -> Arc<Shared> {
-        let plan = Mutex::new(plan);
+    fn new(upstream: SocketAddr, plan: FaultPlan) -> Arc<Shared> {
         Arc::new(Shared {
-            plan,
-            ..Shared::default()
+            upstream: Mutex::new(upstream),
+            plan: Mutex::new(plan),
+            accepted: AtomicU64::new(0),
+            connections: Mutex::new(Vec::new()),
         })
     }
 }
@@ -241,8 +248,8 @@ impl FaultProxy {
     pub async fn start(upstream: SocketAddr, plan: FaultPlan) -> io::Result<FaultProxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let shared = Shared::new(plan);
-        let _runner = Runner::task(accept_loop(listener, upstream, Arc::clone(&shared)));
+        let shared = Shared::new(upstream, plan);
+        let _runner = Runner::task(accept_loop(listener, Arc::clone(&shared)));
         Ok(FaultProxy {
             addr,
             shared,
@@ -259,11 +266,11 @@ impl FaultProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Shared::new(plan);
+        let shared = Shared::new(upstream, plan);
         let for_thread = Arc::clone(&shared);
         let _runner = Runner::thread("fault-proxy", move || async move {
             match TcpListener::from_std(listener) {
-                Ok(listener) => accept_loop(listener, upstream, for_thread).await,
+                Ok(listener) => accept_loop(listener, for_thread).await,
                 Err(e) => eprintln!("fault proxy cannot listen: {e}"),
             }
         })?;
@@ -289,6 +296,12 @@ impl FaultProxy {
         self.plan_handle().set(plan);
     }
 
+    /// Forwards connections accepted from now on to `upstream`, for a server restarted on
+    /// other ports while the client keeps the proxy's address.
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        self.plan_handle().set_upstream(upstream);
+    }
+
     /// A handle to change the plan from elsewhere (another task or thread).
     pub fn plan_handle(&self) -> PlanHandle {
         PlanHandle(Arc::clone(&self.shared))
@@ -301,24 +314,19 @@ impl FaultProxy {
 
     /// The counters of connection `number` (1-based), if it was accepted.
     pub fn connection(&self, number: u64) -> Option<ConnectionStats> {
-        let index = usize::try_from(number.checked_sub(1)?).ok()?;
-        let counters = lock(&self.shared.connections).get(index).cloned()?;
-        Some(stats(number, &counters))
+        self.connections().into_iter().find(|c| c.number == number)
     }
 
     /// The counters of every connection accepted so far, in order.
     pub fn connections(&self) -> Vec<ConnectionStats> {
         let all = lock(&self.shared.connections).clone();
-        (1..).zip(all.iter()).map(|(n, c)| stats(n, c)).collect()
-    }
-}
-
-fn stats(number: u64, c: &Counters) -> ConnectionStats {
-    ConnectionStats {
-        number,
-        client_to_server: c.client_to_server.load(Ordering::SeqCst),
-        server_to_client: c.server_to_client.load(Ordering::SeqCst),
-        closed: c.closed.load(Ordering::SeqCst),
+        let stats = |(number, c): (u64, &Arc<Counters>)| ConnectionStats {
+            number,
+            client_to_server: c.client_to_server.load(Ordering::SeqCst),
+            server_to_client: c.server_to_client.load(Ordering::SeqCst),
+            closed: c.closed.load(Ordering::SeqCst),
+        };
+        (1..).zip(all.iter()).map(stats).collect()
     }
 }
 
@@ -329,7 +337,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The connection tasks live in a `JoinSet` owned here, so aborting this loop (dropping
 /// the proxy) aborts every connection too.
-async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Shared>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {
@@ -337,6 +345,7 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Sh
                 Ok((client, _)) => {
                     let number = shared.accepted.fetch_add(1, Ordering::SeqCst) + 1;
                     let faults = lock(&shared.plan).faults_for(number);
+                    let upstream = *lock(&shared.upstream);
                     let counters = Arc::new(Counters::default());
                     lock(&shared.connections).push(Arc::clone(&counters));
                     tasks.spawn(serve(client, upstream, faults, counters));
@@ -349,13 +358,11 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Sh
     }
 }
 
-/// How one direction of a connection ended.
+/// How one direction of a connection ended: `Eof` (the reader at end-of-file, the writer
+/// half-closed), `Cut` (a cut fault fired), `Failed` (`true` when the failure was a reset).
 enum Pumped {
-    /// The reader reached end-of-file; the writer was half-closed.
     Eof,
-    /// A cut fault fired.
     Cut,
-    /// A read or write failed; `true` when the failure was a reset.
     Failed(bool),
 }
 
@@ -418,12 +425,10 @@ async fn serve_inner(
     tokio::join!(close(client, mode), close(server, mode));
 }
 
-/// A direction of a connection.
+/// A direction of a connection: `Up` is client to server, `Down` server to client.
 #[derive(Clone, Copy)]
 enum Way {
-    /// Client to server.
     Up,
-    /// Server to client.
     Down,
 }
 

@@ -262,3 +262,15 @@ fn connection_one_is_cut_mid_login_and_connection_two_gets_through() {
     assert_eq!(proxy.accepted(), 2);
     assert_eq!(proxy.connection(1).unwrap().server_to_client, 10);
 }
+
+#[tokio::test]
+async fn the_upstream_can_move() {
+    let proxy = FaultProxy::start(sender(10).await, FaultPlan::pass())
+        .await
+        .unwrap();
+    let mut first = TcpStream::connect(proxy.addr()).await.unwrap();
+    assert_eq!(read_to_end(&mut first).await.0.len(), 10);
+    proxy.set_upstream(sender(20).await);
+    let mut second = TcpStream::connect(proxy.addr()).await.unwrap();
+    assert_eq!(read_to_end(&mut second).await.0.len(), 20);
+}
