@@ -330,9 +330,14 @@ impl Dovecot {
     /// Adds a user with the given name and password.
     pub fn add_user(&self, name: &str, password: &str) -> Result<TestUser, HarnessError> {
         let _guard = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        // Dovecot may read the passwd-file at any moment (another test logging in), so the
+        // new version replaces the old one whole, by rename, never by appending in place.
         let path = self.dir.path().join("users");
-        let mut f = fs::OpenOptions::new().append(true).open(&path)?;
-        writeln!(f, "{name}:{{PLAIN}}{password}")?;
+        let mut text = fs::read(&path)?;
+        text.extend_from_slice(format!("{name}:{{PLAIN}}{password}\n").as_bytes());
+        let tmp = self.dir.path().join("users.tmp");
+        write_file(&tmp, &text, 0o644)?;
+        fs::rename(&tmp, &path)?;
         Ok(TestUser {
             name: name.to_owned(),
             password: password.to_owned(),
