@@ -14,11 +14,13 @@
 //! Commands and replies are traced with `tracing` at DEBUG under the target
 //! `mailbag::pop3`, with PASS, APOP and AUTH payloads redacted.
 
+mod batch;
 mod client;
 mod commands;
 
 use std::path::PathBuf;
 
+pub use batch::{RetrBatch, RetrPiece};
 pub use client::Pop3Client;
 pub use commands::{RetrEvent, RetrReader};
 pub use mailbag_proto::pop3::{Capabilities, ListEntry, MessageNumber, Stat, UidlEntry};

@@ -1,0 +1,127 @@
+//! The commands: each turns parsed arguments into calls on the libraries.
+
+mod context;
+mod download;
+mod pop;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, PopCommand};
+use crate::error::CliError;
+use crate::output::Output;
+use crate::source::Protocol;
+use crate::Result;
+use context::Target;
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> Result<()> {
+    let out = Output {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    init_tracing(cli.global.verbose);
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "mailbag", &mut buf);
+            return out.raw(&buf);
+        }
+        Command::Manpage => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            return out.raw(&buf);
+        }
+        _ => {}
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(dispatch(cli, out))
+}
+
+async fn dispatch(cli: Cli, out: Output) -> Result<()> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Capabilities { source } => {
+            let t = Target::resolve(source, g)?;
+            match t.source.protocol {
+                Protocol::Pop3 => pop::capabilities(&t, out).await,
+                Protocol::Imap => not_built("capabilities (IMAP)"),
+            }
+        }
+        Command::Login { source } => {
+            let t = Target::resolve(source, g)?;
+            match t.source.protocol {
+                Protocol::Pop3 => pop::check_login(&t, out).await,
+                Protocol::Imap => not_built("login (IMAP)"),
+            }
+        }
+        Command::Pop(pc) => {
+            let source = match pc {
+                PopCommand::Stat { source }
+                | PopCommand::List { source }
+                | PopCommand::Uidl { source }
+                | PopCommand::Top { source, .. }
+                | PopCommand::Retr { source, .. }
+                | PopCommand::Dele { source, .. } => source,
+            };
+            let t = Target::resolve(source, g)?;
+            pop::run(&t, pc, out).await
+        }
+        Command::Download {
+            source,
+            dest,
+            format,
+            all_folders,
+            jobs: _,
+            delete_after,
+        } => {
+            let t = Target::resolve(source, g)?;
+            match t.source.protocol {
+                Protocol::Pop3 => {
+                    if *all_folders {
+                        return Err(CliError::usage(
+                            "--all-folders is for IMAP; POP3 has one maildrop",
+                        ));
+                    }
+                    download::pop3(&t, dest, *format, *delete_after, out).await
+                }
+                Protocol::Imap => not_built("download (IMAP)"),
+            }
+        }
+        other => not_built(&command_name(other)),
+    }
+}
+
+fn not_built(what: &str) -> Result<()> {
+    Err(CliError::failed(format!(
+        "`{what}` is not built yet in this version of mailbag"
+    )))
+}
+
+fn command_name(c: &Command) -> String {
+    let debug = format!("{c:?}");
+    debug
+        .split(|ch: char| !ch.is_alphanumeric())
+        .next()
+        .unwrap_or("command")
+        .to_lowercase()
+}
+
+/// `-v` traces the protocol (commands and responses, credentials redacted by the library)
+/// on standard error; `-vv` adds everything else the libraries log.
+fn init_tracing(verbose: u8) {
+    let filter = match verbose {
+        0 => return,
+        1 => "mailbag=debug",
+        _ => "debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
