@@ -9,15 +9,15 @@
 //! [`Session`] is the entry point; [`ReplyParser`] can be used alone to split a recorded reply.
 
 mod command;
+mod events;
 mod reply;
 mod session;
 mod types;
 
 pub use command::{Capabilities, Command, EncodeError};
+pub use events::{CommandId, Event, Misuse, Reply, SessionState, Transmit};
 pub use reply::{ReplyEvent, ReplyParser, ReplyShape, MAX_LINE};
-pub use session::{
-    CommandId, Event, Misuse, Reply, Session, SessionState, Transmit, DEFAULT_WINDOW,
-};
+pub use session::{Session, DEFAULT_WINDOW};
 pub use types::{
     Greeting, ListEntry, MessageNumber, ParseError, RespCode, Stat, StatusLine, UidlEntry,
 };
