@@ -246,3 +246,65 @@ async fn error_greeting_is_bye() {
     let err = Pop3Client::connect(plain(port)).await.unwrap_err();
     assert!(matches!(err, Error::Bye { text } if text.contains("too many")));
 }
+
+/// Collects everything the tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn utf8_and_a_trace_without_credentials() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut script = greeting_and_capa();
+    script.push(s("UTF8", "+OK UTF8 enabled\r\n"));
+    script.push(s("USER jörg", "+OK\r\n"));
+    script.push(s("PASS hunter2 with spaces", "+OK\r\n"));
+    script.push(s("CAPA", NO_CAPA));
+    script.push(s("QUIT", "+OK\r\n"));
+    let (port, task) = serve(script).await;
+    let mut c = Pop3Client::connect(plain(port)).await.unwrap();
+    c.utf8().await.unwrap();
+    c.login(
+        "jörg",
+        &Secret::new("hunter2 with spaces".into()),
+        LoginMethod::UserPass,
+    )
+    .await
+    .unwrap();
+    c.quit().await.unwrap();
+    let (lines, _) = task.await.unwrap();
+    assert!(lines.contains(&"PASS hunter2 with spaces".to_owned()));
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("C: USER jörg"), "{log}");
+    assert!(log.contains("C: PASS <redacted>"), "{log}");
+    assert!(!log.contains("hunter2"), "{log}");
+}
+
+#[tokio::test]
+async fn apop_without_a_greeting_timestamp_is_misuse() {
+    let mut script = greeting_and_capa();
+    script.push(s("QUIT", "+OK\r\n"));
+    let (port, _task) = serve(script).await;
+    let mut c = Pop3Client::connect(plain(port)).await.unwrap();
+    let err = c
+        .login("u", &Secret::new("p".into()), LoginMethod::Apop)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Misuse { .. }), "{err:?}");
+}

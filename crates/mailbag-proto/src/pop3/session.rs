@@ -36,6 +36,10 @@ use crate::secret::Secret;
 /// Default number of commands in flight when pipelining.
 pub const DEFAULT_WINDOW: usize = 64;
 
+/// Largest LIST / UIDL / CAPA reply kept in memory: 64 MiB is UIDL for about a million
+/// messages; more is a hostile or broken server.
+pub const MAX_LISTING: usize = 64 * 1024 * 1024;
+
 /// Longest AUTH line with an initial response (RFC 5034 section 4: 255 octets).
 const MAX_AUTH_LINE: usize = 255;
 
@@ -59,6 +63,7 @@ struct AuthExchange {
 #[derive(Debug, Default)]
 struct Collect {
     lines: Vec<Bytes>,
+    bytes: usize,
 }
 
 /// A POP3 client session without I/O. See the module documentation.
@@ -77,6 +82,7 @@ pub struct Session {
     greeting: Option<Greeting>,
     window: usize,
     awaiting_tls: bool,
+    error: Option<ParseError>,
 }
 
 impl Default for Session {
@@ -104,6 +110,7 @@ impl Session {
             greeting: None,
             window: DEFAULT_WINDOW,
             awaiting_tls: false,
+            error: None,
         }
     }
 
@@ -291,6 +298,17 @@ impl Session {
     /// A [`ParseError`] when the server broke the protocol; the session is then unusable and
     /// every later call returns the same error.
     pub fn poll_event(&mut self) -> Result<Option<Event>, ParseError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let result = self.poll_event_inner();
+        if let Err(e) = &result {
+            self.error = Some(e.clone());
+        }
+        result
+    }
+
+    fn poll_event_inner(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
             if self.awaiting_tls {
                 return Ok(None);
@@ -359,6 +377,10 @@ impl Session {
             }
             ReplyEvent::Status(status) => Ok(Some(self.single_line_ok(id, keyword, status))),
             ReplyEvent::Line(line) => {
+                self.collect.bytes = self.collect.bytes.saturating_add(line.len());
+                if self.collect.bytes > MAX_LISTING {
+                    return Err(ParseError::TooLarge { limit: MAX_LISTING });
+                }
                 self.collect.lines.push(line);
                 Ok(None)
             }
@@ -436,6 +458,7 @@ impl Session {
 
     fn listing(&mut self, id: CommandId, keyword: &str) -> Event {
         let lines = std::mem::take(&mut self.collect.lines);
+        self.collect.bytes = 0;
         let texts = lines.iter().map(|l| String::from_utf8_lossy(l));
         let result = match keyword {
             "LIST" => texts

@@ -25,6 +25,12 @@ pub enum ParseError {
         /// The bound.
         limit: usize,
     },
+    /// A listing (LIST, UIDL, CAPA) exceeds the session's bound.
+    #[error("listing larger than {limit} bytes")]
+    TooLarge {
+        /// The bound.
+        limit: usize,
+    },
     /// Bytes arrived while no reply was expected.
     #[error("unsolicited data from the server {:?}", String::from_utf8_lossy(.0))]
     Unsolicited(Vec<u8>),
