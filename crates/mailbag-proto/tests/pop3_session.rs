@@ -283,3 +283,23 @@ fn err_greeting_closes() {
     assert!(matches!(&ev[..], [Event::GreetingReceived(g)] if !g.status.ok));
     assert_eq!(s.state(), SessionState::Closed);
 }
+
+#[test]
+fn long_initial_response_waits_for_the_first_challenge() {
+    let mut s = greeted(b"+OK\r\n");
+    let token = "t".repeat(400);
+    let sasl = SaslClient::new(
+        Mechanism::OAuthBearer,
+        Credentials::new("me@example.org", token),
+    );
+    s.authenticate(sasl, true).unwrap();
+    assert_eq!(sent(&mut s), "AUTH OAUTHBEARER\r\n");
+    events(&mut s, b"+ \r\n");
+    let answer = sent(&mut s);
+    assert!(answer.len() > 500 && answer.ends_with("\r\n"));
+    // RFC 7628 section 3.2.3: an error challenge is answered with 0x01 ("AQ==").
+    events(&mut s, b"+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n");
+    assert_eq!(sent(&mut s), "AQ==\r\n");
+    let ev = events(&mut s, b"-ERR [AUTH] invalid token\r\n");
+    assert!(matches!(&ev[..], [Event::Err { .. }]));
+}
