@@ -4,8 +4,8 @@
 set -euo pipefail
 
 need_apt=()
-[ -x /usr/sbin/dovecot ] || need_apt+=(dovecot-imapd dovecot-pop3d)
 # dovecot-imapd pulls dovecot-core; the POP3 server is a separate package.
+[ -e /usr/lib/dovecot/imap ] || need_apt+=(dovecot-imapd)
 [ -e /usr/lib/dovecot/pop3 ] || need_apt+=(dovecot-pop3d)
 command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v python3 >/dev/null || need_apt+=(python3)

@@ -23,7 +23,12 @@
 
 mod config;
 pub mod messages;
+pub mod peer;
+pub mod proxy;
 mod tls;
+
+pub use peer::{PeerError, Script, ScriptedPeer, Step};
+pub use proxy::{FaultPlan, FaultProxy, Faults};
 
 use std::fmt;
 use std::fs;

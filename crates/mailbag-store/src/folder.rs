@@ -1,0 +1,450 @@
+//! An open folder: streaming messages in, and making batches of them durable.
+//!
+//! The durability rule lives in [`Folder::sync`]: first the messages' bytes are made durable
+//! (mbox: fdatasync the file; Maildir: fsync each file in `tmp/`, rename it into `new/` or
+//! `cur/`, fsync those directories), and only then are their records appended to the state and
+//! fsync'd. [`MessageWriter::commit`] only writes, so a batch costs two or three fsyncs however
+//! many messages it holds.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::error::{Error, IoContext, Result};
+use crate::fsutil;
+use crate::maildir;
+use crate::mboxrd::{self, Quoter};
+use crate::meta::{MessageKey, MessageMeta, Source, Uidl};
+use crate::name::FolderName;
+use crate::state::{Record, State};
+
+/// Quoted mbox bytes are written out once this many are buffered; this and the caller's chunk
+/// size bound the memory one message takes, whatever its size.
+const BUFFER_SIZE: usize = 64 * 1024;
+
+/// One folder's output and sync state, locked for this process. Made by [`crate::Store::open_folder`].
+///
+/// Methods: queries ([`Folder::is_stored`], [`Folder::stored_uids`],
+/// [`Folder::stored_uidls`], [`Folder::pending`]), input ([`Folder::begin_message`], then the
+/// [`MessageWriter`]), and durability ([`Folder::sync`], [`Folder::close`]).
+///
+/// Dropping a folder without `sync` is like a crash: messages committed since the last sync
+/// were never confirmed, and the next open removes them (mbox) or adopts the ones already
+/// delivered (Maildir).
+///
+/// After an I/O error in a writer or in `sync`, the folder is poisoned: every later call
+/// returns [`Error::Poisoned`], and opening it again reconciles it.
+#[derive(Debug)]
+pub struct Folder {
+    name: FolderName,
+    source: Source,
+    output: PathBuf,
+    state: State,
+    /// The folder lock (`.mailbag/<stem>.lock`), held while this value lives.
+    _lock: File,
+    sink: Sink,
+    pending: Vec<Pending>,
+    pending_keys: HashSet<MessageKey>,
+    poisoned: Option<String>,
+}
+
+/// Where message bytes go.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    Mbox(MboxSink),
+    Maildir {
+        dir: PathBuf,
+        uid_validity: Option<u32>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct MboxSink {
+    file: File,
+    /// The file length as this process wrote it (the file position).
+    written: u64,
+    buf: Vec<u8>,
+    quoter: Quoter,
+}
+
+impl Sink {
+    pub(crate) fn mbox(file: File, written: u64) -> Sink {
+        Sink::Mbox(MboxSink {
+            file,
+            written,
+            buf: Vec::with_capacity(BUFFER_SIZE),
+            quoter: Quoter::new(),
+        })
+    }
+
+    pub(crate) fn maildir(dir: PathBuf, uid_validity: Option<u32>) -> Sink {
+        Sink::Maildir { dir, uid_validity }
+    }
+}
+
+impl MboxSink {
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// A committed message waiting for [`Folder::sync`].
+#[derive(Debug)]
+struct Pending {
+    key: MessageKey,
+    /// mbox: the file length after this message.
+    end: Option<u64>,
+    /// Maildir: the file in `tmp/` and where it goes.
+    delivery: Option<Delivery>,
+}
+
+#[derive(Debug)]
+struct Delivery {
+    file: File,
+    tmp: PathBuf,
+    subdir: &'static str,
+    name: String,
+}
+
+impl Folder {
+    pub(crate) fn new(
+        name: FolderName,
+        source: Source,
+        output: PathBuf,
+        state: State,
+        lock: File,
+        sink: Sink,
+    ) -> Folder {
+        Folder {
+            name,
+            source,
+            output,
+            state,
+            _lock: lock,
+            sink,
+            pending: Vec::new(),
+            pending_keys: HashSet::new(),
+            poisoned: None,
+        }
+    }
+
+    /// The folder's name.
+    pub fn name(&self) -> &FolderName {
+        &self.name
+    }
+
+    /// The mbox file or Maildir directory written to.
+    pub fn output_path(&self) -> &Path {
+        &self.output
+    }
+
+    /// Whether `key` is durably stored (written, fsync'd and recorded). Only these may be
+    /// deleted on the server.
+    pub fn is_stored(&self, key: &MessageKey) -> bool {
+        self.state.contains(key)
+    }
+
+    /// The durably stored UIDs, ascending (empty for POP3).
+    pub fn stored_uids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.state.uids().iter().copied()
+    }
+
+    /// The durably stored UIDLs, in no order (empty for IMAP).
+    pub fn stored_uidls(&self) -> impl Iterator<Item = &Uidl> + '_ {
+        self.state.uidls().iter()
+    }
+
+    /// How many committed messages wait for [`Folder::sync`].
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Starts storing a message; stream its bytes into the returned writer, then commit it.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyStored`] if the key is stored or pending; [`Error::WrongKeyKind`] for a
+    /// UIDL in an IMAP folder, a UID in a POP3 folder, or UID 0; [`Error::Poisoned`];
+    /// [`Error::Io`] if the Maildir file cannot be created.
+    pub fn begin_message(&mut self, meta: &MessageMeta) -> Result<MessageWriter<'_>> {
+        self.check()?;
+        let key = meta.key.clone();
+        let fits = match (&key, self.source) {
+            (MessageKey::Uid(uid), Source::Imap { .. }) => *uid > 0,
+            (MessageKey::Uidl(_), Source::Pop3) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(Error::WrongKeyKind(key));
+        }
+        if self.state.contains(&key) || self.pending_keys.contains(&key) {
+            return Err(Error::AlreadyStored(key));
+        }
+        let target = match &mut self.sink {
+            Sink::Mbox(mbox) => {
+                let date = meta.internal_date.unwrap_or_else(SystemTime::now);
+                mbox.buf
+                    .extend(mboxrd::from_line(meta.envelope_sender.as_deref(), date));
+                Target::Mbox {
+                    start: mbox.written,
+                }
+            }
+            Sink::Maildir { dir, uid_validity } => {
+                let base = maildir::unique_base(&key, *uid_validity);
+                let tmp = dir.join("tmp").join(&base);
+                let file = fsutil::create_new(&tmp)?;
+                let (subdir, name) = maildir::delivered_name(&base, meta.flags);
+                Target::Maildir {
+                    file: BufWriter::with_capacity(BUFFER_SIZE, file),
+                    tmp,
+                    subdir,
+                    name,
+                }
+            }
+        };
+        Ok(MessageWriter {
+            folder: self,
+            key: Some(key),
+            target: Some(target),
+            size: 0,
+        })
+    }
+
+    /// Makes every committed message durable, then records it, and returns their keys: from
+    /// now on they count as stored (and may be deleted on the server).
+    ///
+    /// Call it every few hundred messages at most and at the end: each pending Maildir
+    /// message keeps its file open until then (fsync through the descriptor that wrote it is
+    /// the one that reliably reports write-back errors), and unsynced messages are lost to a
+    /// crash and fetched again.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (the folder is then poisoned: none of the pending messages count as
+    /// stored, and the next open reconciles them), or [`Error::Poisoned`].
+    pub fn sync(&mut self) -> Result<Vec<MessageKey>> {
+        self.check()?;
+        if self.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let result = self.sync_pending();
+        if let Err(error) = &result {
+            self.poison(error);
+        }
+        result
+    }
+
+    /// Syncs and releases the folder.
+    ///
+    /// # Errors
+    /// As [`Folder::sync`].
+    pub fn close(mut self) -> Result<Vec<MessageKey>> {
+        self.sync()
+    }
+
+    fn sync_pending(&mut self) -> Result<Vec<MessageKey>> {
+        match &mut self.sink {
+            Sink::Mbox(mbox) => mbox.file.sync_data().ctx("sync", &self.output)?,
+            Sink::Maildir { dir, .. } => {
+                // All fsyncs first: a file must be whole before its name appears in new/ or
+                // cur/, because reconciliation adopts whatever it finds there.
+                for delivery in self.pending.iter().filter_map(|p| p.delivery.as_ref()) {
+                    delivery.file.sync_all().ctx("sync", &delivery.tmp)?;
+                }
+                let mut used = Vec::new();
+                for delivery in self.pending.iter_mut().filter_map(|p| p.delivery.take()) {
+                    fsutil::rename(
+                        &delivery.tmp,
+                        &dir.join(delivery.subdir).join(&delivery.name),
+                    )?;
+                    if !used.contains(&delivery.subdir) {
+                        used.push(delivery.subdir);
+                    }
+                }
+                for subdir in used {
+                    fsutil::sync_dir(&dir.join(subdir))?;
+                }
+            }
+        }
+        let records = self
+            .pending
+            .iter()
+            .map(|p| Record::new(&p.key, p.end))
+            .collect();
+        self.state.append(records)?;
+        self.pending_keys.clear();
+        Ok(self.pending.drain(..).map(|p| p.key).collect())
+    }
+
+    fn check(&self) -> Result<()> {
+        match &self.poisoned {
+            Some(reason) => Err(Error::Poisoned(reason.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&mut self, error: &Error) {
+        self.poisoned.get_or_insert_with(|| error.to_string());
+    }
+}
+
+/// Streams one message into its folder. Made by [`Folder::begin_message`].
+///
+/// Call [`MessageWriter::write_chunk`] with the message's bytes in order, split anywhere,
+/// then [`MessageWriter::commit`], or [`MessageWriter::abort`] if the download failed.
+/// Dropping the writer without either aborts.
+#[derive(Debug)]
+pub struct MessageWriter<'a> {
+    folder: &'a mut Folder,
+    /// `None` once committed or aborted.
+    key: Option<MessageKey>,
+    target: Option<Target>,
+    size: u64,
+}
+
+#[derive(Debug)]
+enum Target {
+    Mbox {
+        start: u64,
+    },
+    Maildir {
+        file: BufWriter<File>,
+        tmp: PathBuf,
+        subdir: &'static str,
+        name: String,
+    },
+}
+
+impl MessageWriter<'_> {
+    /// Appends the next bytes of the message, exactly as received (CRLF line ends included).
+    ///
+    /// # Errors
+    /// [`Error::Io`] (the folder is then poisoned) or [`Error::Poisoned`].
+    pub fn write_chunk(&mut self, chunk: &[u8]) -> Result<()> {
+        self.folder.check()?;
+        let result = match (&mut self.target, &mut self.folder.sink) {
+            (Some(Target::Mbox { .. }), Sink::Mbox(mbox)) => {
+                mbox.quoter.push(chunk, &mut mbox.buf);
+                if mbox.buf.len() >= BUFFER_SIZE {
+                    mbox.flush().ctx("write to", &self.folder.output)
+                } else {
+                    Ok(())
+                }
+            }
+            (Some(Target::Maildir { file, tmp, .. }), _) => {
+                file.write_all(chunk).ctx("write to", tmp)
+            }
+            _ => unreachable!("a writer's target matches its folder and exists until consumed"),
+        };
+        self.size += chunk.len() as u64;
+        result.inspect_err(|error| self.folder.poison(error))
+    }
+
+    /// Completes the message and returns its size in bytes. It is written, but counts as
+    /// stored only after the next [`Folder::sync`].
+    ///
+    /// # Errors
+    /// As [`MessageWriter::write_chunk`].
+    pub fn commit(mut self) -> Result<u64> {
+        self.folder.check()?;
+        let key = self
+            .key
+            .take()
+            .unwrap_or_else(|| unreachable!("only commit and abort take the key"));
+        let result = match (self.target.take(), &mut self.folder.sink) {
+            (Some(Target::Mbox { .. }), Sink::Mbox(mbox)) => {
+                mbox.quoter.finish(&mut mbox.buf);
+                mbox.buf.push(b'\n');
+                mbox.flush()
+                    .ctx("write to", &self.folder.output)
+                    .map(|()| Pending {
+                        key: key.clone(),
+                        end: Some(mbox.written),
+                        delivery: None,
+                    })
+            }
+            (
+                Some(Target::Maildir {
+                    file,
+                    tmp,
+                    subdir,
+                    name,
+                }),
+                _,
+            ) => match file.into_inner() {
+                Ok(file) => Ok(Pending {
+                    key: key.clone(),
+                    end: None,
+                    delivery: Some(Delivery {
+                        file,
+                        tmp,
+                        subdir,
+                        name,
+                    }),
+                }),
+                Err(e) => Err(e.into_error()).ctx("write to", &tmp),
+            },
+            _ => unreachable!("a writer's target matches its folder and exists until consumed"),
+        };
+        let pending = result.inspect_err(|error| self.folder.poison(error))?;
+        self.folder.pending.push(pending);
+        self.folder.pending_keys.insert(key);
+        Ok(self.size)
+    }
+
+    /// Discards the message: nothing of it stays in the output.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if it cannot be removed (the folder is then poisoned; the next open
+    /// removes it).
+    pub fn abort(mut self) -> Result<()> {
+        self.discard()
+    }
+
+    fn discard(&mut self) -> Result<()> {
+        if self.key.take().is_none() {
+            return Ok(());
+        }
+        let result = match (self.target.take(), &mut self.folder.sink) {
+            (Some(Target::Mbox { start }), Sink::Mbox(mbox)) => {
+                mbox.buf.clear();
+                mbox.quoter = Quoter::new();
+                mbox.written = start;
+                let output = &self.folder.output;
+                mbox.file
+                    .set_len(start)
+                    .and_then(|()| mbox.file.seek(SeekFrom::Start(start)).map(drop))
+                    .ctx("truncate", output)
+            }
+            (Some(Target::Maildir { file, tmp, .. }), _) => {
+                drop(file.into_parts());
+                fs::remove_file(&tmp).ctx("remove", &tmp)
+            }
+            _ => Ok(()),
+        };
+        result.inspect_err(|error| self.folder.poison(error))
+    }
+}
+
+impl Drop for MessageWriter<'_> {
+    fn drop(&mut self) {
+        // Errors poison the folder, which is all a destructor can do with them.
+        let _ = self.discard();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_can_move_to_worker_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Folder>();
+        assert_send::<MessageWriter<'static>>();
+        assert_send::<crate::Store>();
+    }
+}
