@@ -363,3 +363,45 @@ async fn pipelining_speed_up() {
     );
     assert!(speed_up > 2.0, "pipelining must pay off on a slow link");
 }
+
+/// Dovecot behind the harness's fault proxy: the link dies or stalls in the middle of a
+/// 1 MB RETR, after about 40 KB of it.
+#[tokio::test]
+async fn link_cut_or_stalled_mid_message() {
+    use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
+    let d = Dovecot::shared();
+    let user = fresh_user(d);
+    d.fill(&user, "INBOX", &generate(1, 1_000_000)).unwrap();
+    let pw = Secret::new(user.password.clone());
+    for (faults, expect_timeout) in [
+        (Faults::none().cut_after_server(50_000), false),
+        (Faults::none().cut_after_server(50_000).rst(), false),
+        (Faults::none().stall_after_server(50_000), true),
+    ] {
+        let proxy = FaultProxy::start(d.addr(d.pop3s_port()), FaultPlan::every(faults))
+            .await
+            .unwrap();
+        let mut o = options(d, Security::Implicit);
+        o.port = proxy.port();
+        o.timeouts.command = Some(Duration::from_millis(500));
+        let mut c = Pop3Client::connect(o).await.unwrap();
+        c.login(&user.name, &pw, LoginMethod::Auto).await.unwrap();
+        let mut got = 0usize;
+        let err = async {
+            let mut r = c.retr(1).await?;
+            while let Some(chunk) = r.next_chunk().await? {
+                got += chunk.len();
+            }
+            Ok::<(), Error>(())
+        }
+        .await
+        .unwrap_err();
+        assert!(got > 0 && got < 1_000_000, "{got}");
+        if expect_timeout {
+            assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        } else {
+            assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+        }
+        assert!(c.noop().await.is_err(), "the failure is sticky");
+    }
+}
