@@ -229,7 +229,12 @@ impl Session {
                 } else {
                     BASE64.encode(&first)
                 };
-                if encoded.len() + mechanism.len() + 7 <= MAX_AUTH_LINE {
+                if encoded
+                    .len()
+                    .saturating_add(mechanism.len())
+                    .saturating_add(7)
+                    <= MAX_AUTH_LINE
+                {
                     ir = Some(Secret::new(encoded));
                 } else {
                     pending_initial = Some(first);
