@@ -11,7 +11,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use mailbag::pop3::{ConnectOptions, LoginMethod, Pop3Client};
+use mailbag::pop3::{ConnectOptions, LoginMethod, Pop3Client, RetrEvent};
 use mailbag::proto::Secret;
 use mailbag::Security;
 
@@ -85,13 +85,27 @@ async fn run(args: Args, password: Secret<String>) -> Result<(), mailbag::Error>
     writeln!(out, "({}, {})", stat.count, stat.size)?;
 
     // The headers of every message: TOP n 0 gives the header and the blank line after it.
-    for n in 1..=stat.count {
-        let head = pop.top_to_vec(n, 0).await?;
-        let lines = head
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .count();
-        writeln!(out, "message {n}: {lines} header lines")?;
+    // One batch: with PIPELINING the whole maildrop's headers take one round trip.
+    let numbers: Vec<u32> = (1..=stat.count).collect();
+    let mut lines = 0usize;
+    let mut report = Vec::new();
+    pop.top_many(&numbers, 0, |event| {
+        match event {
+            RetrEvent::Chunk(_, bytes) => lines += bytes.iter().filter(|&&b| b == b'\n').count(),
+            RetrEvent::End(n) => {
+                report.push(format!(
+                    "message {n}: {} header lines",
+                    lines.saturating_sub(1)
+                ));
+                lines = 0;
+            }
+            RetrEvent::Refused(n, e) => report.push(format!("message {n}: {e}")),
+        }
+        Ok(())
+    })
+    .await?;
+    for line in report {
+        writeln!(out, "{line}")?;
     }
 
     // pp.list(): number and size of each message.

@@ -187,6 +187,31 @@ async fn every_transaction_command_and_exact_bytes() {
     let crlf = to_crlf(&msgs[0]);
     let end = crlf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(head, &crlf[..end]);
+    // Every header in one pipelined batch, equal to TOP one by one.
+    let mut heads = vec![Vec::new(); 8];
+    c.top_many(&(1..=8).collect::<Vec<_>>(), 0, |e| {
+        if let RetrEvent::Chunk(n, b) = e {
+            heads[n as usize - 1].extend_from_slice(b);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(heads[0], head);
+    assert_eq!(heads[7], c.top_to_vec(8, 0).await.unwrap());
+    // The body as a Stream of chunks.
+    {
+        use futures_util::TryStreamExt;
+        let chunks: Vec<_> = c
+            .retr(3)
+            .await
+            .unwrap()
+            .into_stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(chunks.concat(), to_crlf(&msgs[2]));
+    }
     // Streaming with an early drop: the next command still works.
     {
         let mut r = c.retr(2).await.unwrap();
