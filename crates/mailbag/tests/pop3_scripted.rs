@@ -217,7 +217,7 @@ async fn garbage_is_a_protocol_error_with_the_bytes() {
     let (mut c, _task) = logged_in(vec![s("STAT", "HTTP/1.1 400 Bad Request\r\n")]).await;
     let err = c.stat().await.unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, Error::Protocol { .. }));
+    assert!(matches!(&err, Error::Protocol { bytes, .. } if bytes == b"HTTP/1.1 400 Bad Request"));
     assert!(text.contains("HTTP/1.1 400"), "{text}");
 }
 

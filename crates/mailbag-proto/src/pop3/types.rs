@@ -44,6 +44,17 @@ pub enum ParseError {
     },
 }
 
+impl ParseError {
+    /// The offending bytes (truncated), if the error carries them.
+    pub fn offending_bytes(&self) -> &[u8] {
+        match self {
+            ParseError::BadStatus(b) | ParseError::Unsolicited(b) => b,
+            ParseError::Malformed { line, .. } => line,
+            _ => &[],
+        }
+    }
+}
+
 /// A response code in brackets at the start of a status text (RFC 2449 section 8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -246,7 +246,7 @@ impl Pop3Client {
                     return Err(no(keyword, status));
                 }
                 Event::Malformed { id: got, error } if got == id => {
-                    return Err(Error::protocol(error.to_string(), &[]));
+                    return Err(Error::protocol(error.to_string(), error.offending_bytes()));
                 }
                 Event::SaslFailed { id: got, error } if got == id => {
                     return Err(Error::Auth {
@@ -285,7 +285,7 @@ impl Pop3Client {
                     return Ok(event);
                 }
                 Ok(None) => {}
-                Err(e) => return Err(Error::protocol(e.to_string(), &[])),
+                Err(e) => return Err(Error::protocol(e.to_string(), e.offending_bytes())),
             }
             // Parsing may have produced an answer (an AUTH challenge response).
             self.transmit().await?;

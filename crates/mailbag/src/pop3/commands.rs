@@ -312,7 +312,7 @@ impl Pop3Client {
                     ids.pop_front();
                 }
                 Event::Malformed { id: got, error } if got == id => {
-                    return Err(Error::protocol(error.to_string(), &[]));
+                    return Err(Error::protocol(error.to_string(), error.offending_bytes()));
                 }
                 _ => {}
             }
