@@ -303,3 +303,26 @@ fn long_initial_response_waits_for_the_first_challenge() {
     let ev = events(&mut s, b"-ERR [AUTH] invalid token\r\n");
     assert!(matches!(&ev[..], [Event::Err { .. }]));
 }
+
+#[test]
+fn an_endless_listing_is_cut_at_the_bound() {
+    let mut s = logged_in();
+    s.send(Command::Uidl(None)).unwrap();
+    sent(&mut s);
+    s.feed(b"+OK\r\n");
+    let line = format!("1 {}\r\n", "u".repeat(1000));
+    let block = line.repeat(1024);
+    let mut result = Ok(None);
+    for _ in 0..=(mailbag_proto::pop3::MAX_LISTING / block.len()) {
+        s.feed(block.as_bytes());
+        result = s.poll_event();
+        if result.is_err() {
+            break;
+        }
+    }
+    assert!(matches!(
+        result,
+        Err(mailbag_proto::pop3::ParseError::TooLarge { .. })
+    ));
+    assert!(s.poll_event().is_err(), "sticky");
+}

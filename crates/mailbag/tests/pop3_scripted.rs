@@ -308,3 +308,28 @@ async fn apop_without_a_greeting_timestamp_is_misuse() {
         .unwrap_err();
     assert!(matches!(err, Error::Misuse { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn xoauth2_refused_token_gets_the_servers_words() {
+    let mut script = greeting_and_capa();
+    // user=u\x01auth=Bearer tok\x01\x01
+    script.push(s(
+        "AUTH XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHRvawEB",
+        "+ eyJzdGF0dXMiOiI0MDEifQ==\r\n",
+    ));
+    script.push(s("\r\n", "-ERR [AUTH] Invalid credentials\r\n"));
+    let (port, _task) = serve(script).await;
+    let mut c = Pop3Client::connect(plain(port)).await.unwrap();
+    let err = c
+        .login(
+            "u",
+            &Secret::new("tok".into()),
+            LoginMethod::Sasl(mailbag::pop3::Mechanism::XOAuth2),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth { text, .. } if text == "Invalid credentials"),
+        "{err:?}"
+    );
+}
