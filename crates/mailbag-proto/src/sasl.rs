@@ -12,6 +12,17 @@
 //! server said OK. A mechanism whose initial response was not sent answers it to the first,
 //! empty, challenge.
 //!
+//! ```
+//! use mailbag_proto::sasl::{Credentials, Mechanism, SaslClient};
+//!
+//! // RFC 2195's CRAM-MD5 example.
+//! let mut sasl = SaslClient::new(Mechanism::CramMd5, Credentials::new("tim", "tanstaaftanstaaf"));
+//! assert!(sasl.initial_response().is_none());
+//! let answer = sasl.step(b"<1896.697170952@postoffice.reston.mci.net>").unwrap();
+//! assert_eq!(answer, b"tim b913a602c7eda7a495b4e6e7334d3890");
+//! assert!(sasl.is_complete());
+//! ```
+//!
 //! The SCRAM user name is escaped (`=` and `,`) but not SASLprep-normalised: mailbag passes
 //! user names and passwords through as UTF-8, which is what Dovecot and Cyrus compare against.
 

@@ -232,3 +232,37 @@ proptest! {
         prop_assert_eq!(events.last(), Some(&ReplyEvent::End));
     }
 }
+
+#[test]
+fn a_200_mb_body_streams_in_bounded_memory() {
+    let mut p = ReplyParser::new();
+    p.expect(ReplyShape::MultiLineBody);
+    p.feed(b"+OK 200 MB follow\r\n");
+    assert!(matches!(p.next_event(), Ok(Some(ReplyEvent::Status(_)))));
+    let mut line = vec![b'x'; 998];
+    line.extend(b"\r\n");
+    let mut piece = Vec::new();
+    while piece.len() < 64 * 1024 {
+        piece.extend_from_slice(&line);
+        piece.extend_from_slice(b"..stuffed\r\n");
+    }
+    let pieces = 200 * 1024 * 1024 / piece.len();
+    let (mut total, mut max_buffered) = (0usize, 0usize);
+    for _ in 0..pieces {
+        p.feed(&piece);
+        max_buffered = max_buffered.max(p.buffered());
+        while let Some(ReplyEvent::BodyChunk(c)) = p.next_event().unwrap() {
+            total += c.len();
+        }
+    }
+    p.feed(b".\r\n");
+    assert_eq!(p.next_event(), Ok(Some(ReplyEvent::End)));
+    assert_eq!(
+        total,
+        pieces * (piece.len() - piece.len() / (line.len() + 11))
+    );
+    assert!(
+        max_buffered <= piece.len(),
+        "buffered at most one fed piece: {max_buffered}"
+    );
+}

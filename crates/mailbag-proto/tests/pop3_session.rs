@@ -283,3 +283,46 @@ fn err_greeting_closes() {
     assert!(matches!(&ev[..], [Event::GreetingReceived(g)] if !g.status.ok));
     assert_eq!(s.state(), SessionState::Closed);
 }
+
+#[test]
+fn long_initial_response_waits_for_the_first_challenge() {
+    let mut s = greeted(b"+OK\r\n");
+    let token = "t".repeat(400);
+    let sasl = SaslClient::new(
+        Mechanism::OAuthBearer,
+        Credentials::new("me@example.org", token),
+    );
+    s.authenticate(sasl, true).unwrap();
+    assert_eq!(sent(&mut s), "AUTH OAUTHBEARER\r\n");
+    events(&mut s, b"+ \r\n");
+    let answer = sent(&mut s);
+    assert!(answer.len() > 500 && answer.ends_with("\r\n"));
+    // RFC 7628 section 3.2.3: an error challenge is answered with 0x01 ("AQ==").
+    events(&mut s, b"+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n");
+    assert_eq!(sent(&mut s), "AQ==\r\n");
+    let ev = events(&mut s, b"-ERR [AUTH] invalid token\r\n");
+    assert!(matches!(&ev[..], [Event::Err { .. }]));
+}
+
+#[test]
+fn an_endless_listing_is_cut_at_the_bound() {
+    let mut s = logged_in();
+    s.send(Command::Uidl(None)).unwrap();
+    sent(&mut s);
+    s.feed(b"+OK\r\n");
+    let line = format!("1 {}\r\n", "u".repeat(1000));
+    let block = line.repeat(1024);
+    let mut result = Ok(None);
+    for _ in 0..=(mailbag_proto::pop3::MAX_LISTING / block.len()) {
+        s.feed(block.as_bytes());
+        result = s.poll_event();
+        if result.is_err() {
+            break;
+        }
+    }
+    assert!(matches!(
+        result,
+        Err(mailbag_proto::pop3::ParseError::TooLarge { .. })
+    ));
+    assert!(s.poll_event().is_err(), "sticky");
+}

@@ -52,7 +52,7 @@ pub enum Error {
         source: io::Error,
     },
     /// TLS failed; `failure` says which check.
-    #[error("TLS with {host}: {failure}: {message}")]
+    #[error("TLS{}: {failure}: {message}", if host.is_empty() { String::new() } else { format!(" with {host}") })]
     Tls {
         /// The host name checked.
         host: String,

@@ -72,6 +72,11 @@ impl TlsConfig {
         })
     }
 
+    /// Wraps a rustls configuration built by the caller (client certificates, pinning, ...).
+    pub fn from_client_config(config: Arc<ClientConfig>) -> TlsConfig {
+        TlsConfig { config }
+    }
+
     /// A connector for tokio-rustls.
     pub fn connector(&self) -> tokio_rustls::TlsConnector {
         tokio_rustls::TlsConnector::from(self.config.clone())

@@ -2,7 +2,7 @@
 //! STLS, certificate checks, dot-stuffed bodies, deletion only at QUIT, and the pipelining
 //! speed-up.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mailbag::pop3::{ConnectOptions, LoginMethod, Mechanism, Pop3Client, RetrEvent};
 use mailbag::proto::pop3::SessionState;
@@ -10,6 +10,8 @@ use mailbag::proto::Secret;
 use mailbag::{Error, Security, TlsFailure};
 use mailbag_testserver::messages::{generate, to_crlf};
 use mailbag_testserver::{Dovecot, TestUser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 fn options(d: &Dovecot, security: Security) -> ConnectOptions {
     let _ = tracing_subscriber::fmt()
@@ -24,7 +26,7 @@ fn options(d: &Dovecot, security: Security) -> ConnectOptions {
         .port(port)
         .ca_file(d.ca_file());
     o.only_ca_file = true;
-    o.timeouts.command = Some(std::time::Duration::from_secs(20));
+    o.timeouts.command = Some(Duration::from_secs(20));
     o
 }
 
@@ -35,7 +37,7 @@ fn options(d: &Dovecot, security: Security) -> ConnectOptions {
 /// `add_user` appends with several write calls). Waiting for the next second avoids it.
 fn fresh_user(d: &Dovecot) -> TestUser {
     let user = d.new_user();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(1100));
     user
 }
 
@@ -185,6 +187,31 @@ async fn every_transaction_command_and_exact_bytes() {
     let crlf = to_crlf(&msgs[0]);
     let end = crlf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(head, &crlf[..end]);
+    // Every header in one pipelined batch, equal to TOP one by one.
+    let mut heads = vec![Vec::new(); 8];
+    c.top_many(&(1..=8).collect::<Vec<_>>(), 0, |e| {
+        if let RetrEvent::Chunk(n, b) = e {
+            heads[n as usize - 1].extend_from_slice(b);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(heads[0], head);
+    assert_eq!(heads[7], c.top_to_vec(8, 0).await.unwrap());
+    // The body as a Stream of chunks.
+    {
+        use futures_util::TryStreamExt;
+        let chunks: Vec<_> = c
+            .retr(3)
+            .await
+            .unwrap()
+            .into_stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(chunks.concat(), to_crlf(&msgs[2]));
+    }
     // Streaming with an early drop: the next command still works.
     {
         let mut r = c.retr(2).await.unwrap();
@@ -248,13 +275,63 @@ async fn big_message_streams_in_chunks() {
     );
 }
 
+/// A TCP relay to `target` that holds every chunk for `delay` in each direction, in order,
+/// like a link with a round trip of twice `delay`; pipelined bytes flow without waiting.
+async fn delay_proxy(target: u16, delay: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = TcpStream::connect(("127.0.0.1", target)).await.unwrap();
+            client.set_nodelay(true).unwrap();
+            server.set_nodelay(true).unwrap();
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            tokio::spawn(relay(cr, sw, delay));
+            tokio::spawn(relay(sr, cw, delay));
+        }
+    });
+    port
+}
+
+async fn relay(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    delay: Duration,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let writer = tokio::spawn(async move {
+        while let Some((at, data)) = rx.recv().await {
+            tokio::time::sleep_until(at).await;
+            if to.write_all(&data).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    });
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0
+            || tx
+                .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                .is_err()
+        {
+            break;
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
 async fn retr_all(
     d: &Dovecot,
     user: &TestUser,
     window: usize,
     n: u32,
+    port: u16,
 ) -> (std::time::Duration, usize) {
     let mut o = options(d, Security::Implicit);
+    o.port = port;
     o.pipeline_window = window;
     let mut c = Pop3Client::connect(o).await.unwrap();
     c.login(
@@ -290,15 +367,66 @@ async fn pipelining_speed_up() {
     let user = fresh_user(d);
     d.fill(&user, "INBOX", &generate(1000, 1000)).unwrap();
     // Warm the server's index first.
-    retr_all(d, &user, 64, 1000).await;
-    let (one, b1) = retr_all(d, &user, 1, 1000).await;
-    let (piped, b2) = retr_all(d, &user, 64, 1000).await;
+    let direct = d.pop3s_port();
+    retr_all(d, &user, 64, 1000, direct).await;
+    let (one, b1) = retr_all(d, &user, 1, 1000, direct).await;
+    let (piped, b2) = retr_all(d, &user, 64, 1000, direct).await;
     assert_eq!(b1, b2);
     println!(
-        "RETR of 1000 messages ({b1} bytes) over TLS on loopback: one at a time {:?}, \
-         pipelined (window 64) {:?}, speed-up {:.2}x",
-        one,
-        piped,
+        "RETR of 1000 messages ({b1} bytes) over TLS on loopback: one at a time {one:?}, \
+         pipelined (window 64) {piped:?}, speed-up {:.2}x",
         one.as_secs_f64() / piped.as_secs_f64()
     );
+    // The same over a link with a 2 ms round trip, where pipelining matters.
+    let slow = delay_proxy(direct, Duration::from_millis(1)).await;
+    let (one, _) = retr_all(d, &user, 1, 1000, slow).await;
+    let (piped, _) = retr_all(d, &user, 64, 1000, slow).await;
+    let speed_up = one.as_secs_f64() / piped.as_secs_f64();
+    println!(
+        "RETR of 1000 messages over TLS with a 2 ms round trip: one at a time {one:?}, \
+         pipelined (window 64) {piped:?}, speed-up {speed_up:.1}x"
+    );
+    assert!(speed_up > 2.0, "pipelining must pay off on a slow link");
+}
+
+/// Dovecot behind the harness's fault proxy: the link dies or stalls in the middle of a
+/// 1 MB RETR, after about 40 KB of it.
+#[tokio::test]
+async fn link_cut_or_stalled_mid_message() {
+    use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
+    let d = Dovecot::shared();
+    let user = fresh_user(d);
+    d.fill(&user, "INBOX", &generate(1, 1_000_000)).unwrap();
+    let pw = Secret::new(user.password.clone());
+    for (faults, expect_timeout) in [
+        (Faults::none().cut_after_server(50_000), false),
+        (Faults::none().cut_after_server(50_000).rst(), false),
+        (Faults::none().stall_after_server(50_000), true),
+    ] {
+        let proxy = FaultProxy::start(d.addr(d.pop3s_port()), FaultPlan::every(faults))
+            .await
+            .unwrap();
+        let mut o = options(d, Security::Implicit);
+        o.port = proxy.port();
+        o.timeouts.command = Some(Duration::from_millis(500));
+        let mut c = Pop3Client::connect(o).await.unwrap();
+        c.login(&user.name, &pw, LoginMethod::Auto).await.unwrap();
+        let mut got = 0usize;
+        let err = async {
+            let mut r = c.retr(1).await?;
+            while let Some(chunk) = r.next_chunk().await? {
+                got += chunk.len();
+            }
+            Ok::<(), Error>(())
+        }
+        .await
+        .unwrap_err();
+        assert!(got > 0 && got < 1_000_000, "{got}");
+        if expect_timeout {
+            assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        } else {
+            assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+        }
+        assert!(c.noop().await.is_err(), "the failure is sticky");
+    }
 }

@@ -217,7 +217,7 @@ async fn garbage_is_a_protocol_error_with_the_bytes() {
     let (mut c, _task) = logged_in(vec![s("STAT", "HTTP/1.1 400 Bad Request\r\n")]).await;
     let err = c.stat().await.unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, Error::Protocol { .. }));
+    assert!(matches!(&err, Error::Protocol { bytes, .. } if bytes == b"HTTP/1.1 400 Bad Request"));
     assert!(text.contains("HTTP/1.1 400"), "{text}");
 }
 
@@ -245,4 +245,91 @@ async fn error_greeting_is_bye() {
     .await;
     let err = Pop3Client::connect(plain(port)).await.unwrap_err();
     assert!(matches!(err, Error::Bye { text } if text.contains("too many")));
+}
+
+/// Collects everything the tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn utf8_and_a_trace_without_credentials() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut script = greeting_and_capa();
+    script.push(s("UTF8", "+OK UTF8 enabled\r\n"));
+    script.push(s("USER jörg", "+OK\r\n"));
+    script.push(s("PASS hunter2 with spaces", "+OK\r\n"));
+    script.push(s("CAPA", NO_CAPA));
+    script.push(s("QUIT", "+OK\r\n"));
+    let (port, task) = serve(script).await;
+    let mut c = Pop3Client::connect(plain(port)).await.unwrap();
+    c.utf8().await.unwrap();
+    c.login(
+        "jörg",
+        &Secret::new("hunter2 with spaces".into()),
+        LoginMethod::UserPass,
+    )
+    .await
+    .unwrap();
+    c.quit().await.unwrap();
+    let (lines, _) = task.await.unwrap();
+    assert!(lines.contains(&"PASS hunter2 with spaces".to_owned()));
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("C: USER jörg"), "{log}");
+    assert!(log.contains("C: PASS <redacted>"), "{log}");
+    assert!(!log.contains("hunter2"), "{log}");
+}
+
+#[tokio::test]
+async fn apop_without_a_greeting_timestamp_is_misuse() {
+    let mut script = greeting_and_capa();
+    script.push(s("QUIT", "+OK\r\n"));
+    let (port, _task) = serve(script).await;
+    let mut c = Pop3Client::connect(plain(port)).await.unwrap();
+    let err = c
+        .login("u", &Secret::new("p".into()), LoginMethod::Apop)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Misuse { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn xoauth2_refused_token_gets_the_servers_words() {
+    let mut script = greeting_and_capa();
+    // user=u\x01auth=Bearer tok\x01\x01
+    script.push(s(
+        "AUTH XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHRvawEB",
+        "+ eyJzdGF0dXMiOiI0MDEifQ==\r\n",
+    ));
+    script.push(s("\r\n", "-ERR [AUTH] Invalid credentials\r\n"));
+    let (port, _task) = serve(script).await;
+    let mut c = Pop3Client::connect(plain(port)).await.unwrap();
+    let err = c
+        .login(
+            "u",
+            &Secret::new("tok".into()),
+            LoginMethod::Sasl(mailbag::pop3::Mechanism::XOAuth2),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Auth { text, .. } if text == "Invalid credentials"),
+        "{err:?}"
+    );
 }

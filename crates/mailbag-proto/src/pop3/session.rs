@@ -26,7 +26,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
 
-use super::command::{Capabilities, Command, EncodeError};
+use super::command::{Capabilities, Command};
+use super::events::{CommandId, Event, Misuse, Reply, SessionState, Transmit};
 use super::reply::{ReplyEvent, ReplyParser, ReplyShape};
 use super::types::{Greeting, ListEntry, ParseError, Stat, StatusLine, UidlEntry};
 use crate::sasl::{SaslClient, SaslError};
@@ -35,126 +36,12 @@ use crate::secret::Secret;
 /// Default number of commands in flight when pipelining.
 pub const DEFAULT_WINDOW: usize = 64;
 
+/// Largest LIST / UIDL / CAPA reply kept in memory: 64 MiB is UIDL for about a million
+/// messages; more is a hostile or broken server.
+pub const MAX_LISTING: usize = 64 * 1024 * 1024;
+
 /// Longest AUTH line with an initial response (RFC 5034 section 4: 255 octets).
 const MAX_AUTH_LINE: usize = 255;
-
-/// The session state (RFC 1939 section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionState {
-    /// Before login.
-    Authorization,
-    /// Logged in: the maildrop is open.
-    Transaction,
-    /// QUIT was answered, or the greeting refused service.
-    Closed,
-}
-
-/// Identifies a command within a session; events carry it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CommandId(pub u64);
-
-/// A use of the API that the protocol does not allow.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Misuse {
-    /// The command is not valid in the current state.
-    #[error("{command} is not valid in the {state:?} state")]
-    InvalidInState {
-        /// The command keyword.
-        command: &'static str,
-        /// The current state.
-        state: SessionState,
-    },
-    /// A state-changing command is still unanswered.
-    #[error("{command} must wait for the reply to the previous login, STLS or QUIT")]
-    AwaitingReply {
-        /// The refused command's keyword.
-        command: &'static str,
-    },
-    /// An argument cannot be encoded.
-    #[error(transparent)]
-    Encode(#[from] EncodeError),
-}
-
-/// The typed content of a `+OK` reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Reply {
-    /// A reply with only a status line.
-    Status(StatusLine),
-    /// STAT.
-    Stat(Stat),
-    /// LIST without argument.
-    List(Vec<ListEntry>),
-    /// LIST n.
-    ListOne(ListEntry),
-    /// UIDL without argument.
-    Uidl(Vec<UidlEntry>),
-    /// UIDL n.
-    UidlOne(UidlEntry),
-    /// CAPA.
-    Capa(Capabilities),
-    /// RETR / TOP accepted: [`Event::BodyChunk`]s and [`Event::BodyEnd`] follow.
-    BodyFollows(StatusLine),
-}
-
-/// What happened on the connection, in order.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Event {
-    /// The greeting arrived (an `-ERR` greeting closes the session).
-    GreetingReceived(Greeting),
-    /// A command succeeded.
-    Ok {
-        /// The command.
-        id: CommandId,
-        /// Its typed result.
-        reply: Reply,
-    },
-    /// A command failed with `-ERR`.
-    Err {
-        /// The command.
-        id: CommandId,
-        /// The server's status line (code and text).
-        status: StatusLine,
-    },
-    /// A `+OK` whose content does not parse; the stream stays in sync.
-    Malformed {
-        /// The command.
-        id: CommandId,
-        /// What was wrong (the first error of a listing).
-        error: ParseError,
-    },
-    /// The client side of an AUTH failed (e.g. SCRAM server proof wrong); the exchange was
-    /// cancelled or, after a server `+OK`, the session must not be trusted.
-    SaslFailed {
-        /// The AUTH command.
-        id: CommandId,
-        /// What failed.
-        error: SaslError,
-    },
-    /// A piece of a RETR / TOP body, unstuffed.
-    BodyChunk {
-        /// The command.
-        id: CommandId,
-        /// The bytes.
-        chunk: Bytes,
-    },
-    /// The end of a RETR / TOP body.
-    BodyEnd {
-        /// The command.
-        id: CommandId,
-    },
-}
-
-/// Bytes to write, and the redacted command lines they hold (for tracing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit {
-    /// The bytes for the socket.
-    pub data: Vec<u8>,
-    /// One redacted line per command.
-    pub redacted: Vec<String>,
-}
 
 #[derive(Debug)]
 struct Pending {
@@ -176,6 +63,7 @@ struct AuthExchange {
 #[derive(Debug, Default)]
 struct Collect {
     lines: Vec<Bytes>,
+    bytes: usize,
 }
 
 /// A POP3 client session without I/O. See the module documentation.
@@ -194,6 +82,7 @@ pub struct Session {
     greeting: Option<Greeting>,
     window: usize,
     awaiting_tls: bool,
+    error: Option<ParseError>,
 }
 
 impl Default for Session {
@@ -221,6 +110,7 @@ impl Session {
             greeting: None,
             window: DEFAULT_WINDOW,
             awaiting_tls: false,
+            error: None,
         }
     }
 
@@ -339,7 +229,12 @@ impl Session {
                 } else {
                     BASE64.encode(&first)
                 };
-                if encoded.len() + mechanism.len() + 7 <= MAX_AUTH_LINE {
+                if encoded
+                    .len()
+                    .saturating_add(mechanism.len())
+                    .saturating_add(7)
+                    <= MAX_AUTH_LINE
+                {
                     ir = Some(Secret::new(encoded));
                 } else {
                     pending_initial = Some(first);
@@ -408,6 +303,17 @@ impl Session {
     /// A [`ParseError`] when the server broke the protocol; the session is then unusable and
     /// every later call returns the same error.
     pub fn poll_event(&mut self) -> Result<Option<Event>, ParseError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let result = self.poll_event_inner();
+        if let Err(e) = &result {
+            self.error = Some(e.clone());
+        }
+        result
+    }
+
+    fn poll_event_inner(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
             if self.awaiting_tls {
                 return Ok(None);
@@ -476,6 +382,10 @@ impl Session {
             }
             ReplyEvent::Status(status) => Ok(Some(self.single_line_ok(id, keyword, status))),
             ReplyEvent::Line(line) => {
+                self.collect.bytes = self.collect.bytes.saturating_add(line.len());
+                if self.collect.bytes > MAX_LISTING {
+                    return Err(ParseError::TooLarge { limit: MAX_LISTING });
+                }
                 self.collect.lines.push(line);
                 Ok(None)
             }
@@ -553,6 +463,7 @@ impl Session {
 
     fn listing(&mut self, id: CommandId, keyword: &str) -> Event {
         let lines = std::mem::take(&mut self.collect.lines);
+        self.collect.bytes = 0;
         let texts = lines.iter().map(|l| String::from_utf8_lossy(l));
         let result = match keyword {
             "LIST" => texts

@@ -25,6 +25,12 @@ pub enum ParseError {
         /// The bound.
         limit: usize,
     },
+    /// A listing (LIST, UIDL, CAPA) exceeds the session's bound.
+    #[error("listing larger than {limit} bytes")]
+    TooLarge {
+        /// The bound.
+        limit: usize,
+    },
     /// Bytes arrived while no reply was expected.
     #[error("unsolicited data from the server {:?}", String::from_utf8_lossy(.0))]
     Unsolicited(Vec<u8>),
@@ -36,6 +42,17 @@ pub enum ParseError {
         /// The offending bytes, truncated.
         line: Vec<u8>,
     },
+}
+
+impl ParseError {
+    /// The offending bytes (truncated), if the error carries them.
+    pub fn offending_bytes(&self) -> &[u8] {
+        match self {
+            ParseError::BadStatus(b) | ParseError::Unsolicited(b) => b,
+            ParseError::Malformed { line, .. } => line,
+            _ => &[],
+        }
+    }
 }
 
 /// A response code in brackets at the start of a status text (RFC 2449 section 8).

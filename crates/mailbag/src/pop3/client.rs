@@ -17,6 +17,11 @@ use crate::transport::{with_timeout, Security, Stream};
 const READ_BUFFER: usize = 64 * 1024;
 
 /// A POP3 connection. One command runs at a time per `&mut self`; batch methods pipeline.
+///
+/// # Cancel safety
+/// Dropping a method's future while it waits for the reply is safe: the reply is read and
+/// skipped by the next call. Dropping it while a command is being written leaves the
+/// connection unusable; later calls then return [`Error::ConnectionLost`].
 #[derive(Debug)]
 pub struct Pop3Client {
     pub(super) stream: Stream,
@@ -241,7 +246,7 @@ impl Pop3Client {
                     return Err(no(keyword, status));
                 }
                 Event::Malformed { id: got, error } if got == id => {
-                    return Err(Error::protocol(error.to_string(), &[]));
+                    return Err(Error::protocol(error.to_string(), error.offending_bytes()));
                 }
                 Event::SaslFailed { id: got, error } if got == id => {
                     return Err(Error::Auth {
@@ -280,7 +285,7 @@ impl Pop3Client {
                     return Ok(event);
                 }
                 Ok(None) => {}
-                Err(e) => return Err(Error::protocol(e.to_string(), &[])),
+                Err(e) => return Err(Error::protocol(e.to_string(), e.offending_bytes())),
             }
             // Parsing may have produced an answer (an AUTH challenge response).
             self.transmit().await?;
@@ -311,8 +316,12 @@ impl Pop3Client {
             for line in &t.redacted {
                 debug!(target: "mailbag::pop3", "C: {line}");
             }
+            // If this future is dropped mid-write, a partial command may be on the wire: the
+            // mark stays and every later call fails instead of desynchronising.
+            self.failed = Some("a command was cancelled while being written".to_owned());
             self.stream.write_all(&t.data).await.map_err(lost)?;
             self.stream.flush().await.map_err(lost)?;
+            self.failed = None;
         }
         Ok(())
     }

@@ -47,7 +47,22 @@ impl RetrReader<'_> {
     }
 }
 
-/// One step of [`Pop3Client::retr_many`].
+impl<'a> RetrReader<'a> {
+    /// The body as a [`Stream`](futures_util::Stream) of chunks, ending after the last one
+    /// or at the first error.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, Error>> + 'a {
+        futures_util::stream::unfold(Some(self), |reader| async move {
+            let mut reader = reader?;
+            match reader.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(reader))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+}
+
+/// One step of [`Pop3Client::retr_many`] and [`Pop3Client::top_many`].
 #[derive(Debug)]
 pub enum RetrEvent<'a> {
     /// A piece of message `n`.
@@ -240,17 +255,47 @@ impl Pop3Client {
     /// # Errors
     /// Connection and protocol errors, and the first error `sink` returns. A message the
     /// server refuses is reported to `sink` as [`RetrEvent::Refused`].
-    pub async fn retr_many<F>(
+    pub async fn retr_many<F>(&mut self, numbers: &[MessageNumber], sink: F) -> Result<(), Error>
+    where
+        F: FnMut(RetrEvent<'_>) -> std::io::Result<()>,
+    {
+        self.bodies_many(numbers, None, sink).await
+    }
+
+    /// TOP n `lines` of every message in `numbers`, pipelined like
+    /// [`Pop3Client::retr_many`]: the headers of a whole maildrop in one round trip.
+    ///
+    /// # Errors
+    /// As [`Pop3Client::retr_many`].
+    pub async fn top_many<F>(
         &mut self,
         numbers: &[MessageNumber],
+        lines: u32,
+        sink: F,
+    ) -> Result<(), Error>
+    where
+        F: FnMut(RetrEvent<'_>) -> std::io::Result<()>,
+    {
+        self.bodies_many(numbers, Some(lines), sink).await
+    }
+
+    async fn bodies_many<F>(
+        &mut self,
+        numbers: &[MessageNumber],
+        top: Option<u32>,
         mut sink: F,
     ) -> Result<(), Error>
     where
         F: FnMut(RetrEvent<'_>) -> std::io::Result<()>,
     {
+        let keyword = if top.is_some() { "TOP" } else { "RETR" };
         let mut ids = std::collections::VecDeque::new();
         for &n in numbers {
-            let id = self.session.send(Command::Retr(n)).map_err(Error::misuse)?;
+            let command = match top {
+                Some(lines) => Command::Top(n, lines),
+                None => Command::Retr(n),
+            };
+            let id = self.session.send(command).map_err(Error::misuse)?;
             ids.push_back((id, n));
         }
         while let Some(&(id, n)) = ids.front() {
@@ -263,11 +308,11 @@ impl Pop3Client {
                     ids.pop_front();
                 }
                 Event::Err { id: got, status } if got == id => {
-                    sink(RetrEvent::Refused(n, no("RETR", status)))?;
+                    sink(RetrEvent::Refused(n, no(keyword, status)))?;
                     ids.pop_front();
                 }
                 Event::Malformed { id: got, error } if got == id => {
-                    return Err(Error::protocol(error.to_string(), &[]));
+                    return Err(Error::protocol(error.to_string(), error.offending_bytes()));
                 }
                 _ => {}
             }

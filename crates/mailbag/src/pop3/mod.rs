@@ -11,6 +11,24 @@
 //! Nothing is deleted before [`Pop3Client::quit`]: DELE only marks (RFC 1939 section 6), and
 //! a connection dropped without QUIT leaves the maildrop as it was.
 //!
+//! ```no_run
+//! use mailbag::pop3::{ConnectOptions, LoginMethod, Pop3Client};
+//! use mailbag::proto::Secret;
+//! use mailbag::Security;
+//!
+//! # async fn run() -> Result<(), mailbag::Error> {
+//! let options = ConnectOptions::new("pop.example.org", Security::Implicit);
+//! let mut pop = Pop3Client::connect(options).await?;
+//! pop.login("me", &Secret::new("password".to_owned()), LoginMethod::Auto).await?;
+//! let (uids, sizes) = pop.uidl_and_list().await?;
+//! let mut file = tokio::fs::File::create("1.eml").await?;
+//! pop.retr_to_writer(uids[0].number, &mut file).await?;
+//! pop.quit().await?; // nothing was marked, nothing is deleted
+//! # let _ = sizes;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Commands and replies are traced with `tracing` at DEBUG under the target
 //! `mailbag::pop3`, with PASS, APOP and AUTH payloads redacted.
 
