@@ -49,7 +49,7 @@ protocol pop3 {{
 }}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {root}/users
+  args = scheme=PLAIN {root}/users/%u
 }}
 userdb {{
   driver = static

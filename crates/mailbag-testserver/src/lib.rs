@@ -169,7 +169,7 @@ impl Dovecot {
         write_file(&root.join("ca.pem"), pki.ca_pem.as_bytes(), 0o644)?;
         write_file(&root.join("server.pem"), pki.cert_pem.as_bytes(), 0o644)?;
         write_file(&root.join("server.key"), pki.key_pem.as_bytes(), 0o600)?;
-        write_file(&root.join("users"), b"", 0o644)?;
+        fs::create_dir(root.join("users"))?;
 
         let ports = Ports {
             imap: free_port()?,
@@ -330,14 +330,23 @@ impl Dovecot {
     /// Adds a user with the given name and password.
     pub fn add_user(&self, name: &str, password: &str) -> Result<TestUser, HarnessError> {
         let _guard = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        // Dovecot may read the passwd-file at any moment (another test logging in), so the
-        // new version replaces the old one whole, by rename, never by appending in place.
-        let path = self.dir.path().join("users");
-        let mut text = fs::read(&path)?;
-        text.extend_from_slice(format!("{name}:{{PLAIN}}{password}\n").as_bytes());
-        let tmp = self.dir.path().join("users.tmp");
-        write_file(&tmp, &text, 0o644)?;
-        fs::rename(&tmp, &path)?;
+        // One passwd-file per user: Dovecot re-reads a passwd-file at most once a second,
+        // so a user appended to a shared file could stay unknown for up to a second. A new
+        // file is read at its first lookup. Written whole, then renamed into place.
+        if name.is_empty() || name.contains(['/', '\0', '\n', ':']) || name.starts_with('.') {
+            return Err(HarnessError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unusable test user name {name:?}"),
+            )));
+        }
+        let dir = self.dir.path().join("users");
+        let tmp = dir.join(format!(".{name}.tmp"));
+        write_file(
+            &tmp,
+            format!("{name}:{{PLAIN}}{password}\n").as_bytes(),
+            0o644,
+        )?;
+        fs::rename(&tmp, dir.join(name))?;
         Ok(TestUser {
             name: name.to_owned(),
             password: password.to_owned(),

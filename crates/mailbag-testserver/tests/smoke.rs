@@ -287,3 +287,22 @@ fn a_dropped_server_stops_and_leaves_nothing() {
         "still listening"
     );
 }
+
+#[test]
+fn new_users_log_in_at_once_while_others_are_added() {
+    let d = Dovecot::shared();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    let user = d.new_user();
+                    let out = imap_session(d, &user, "NOOP");
+                    assert!(out.contains("b OK"), "{out}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("login thread");
+    }
+}

@@ -36,9 +36,8 @@ fn options(d: &Dovecot, security: Security) -> ConnectOptions {
 /// intermittently fails with `-ERR [AUTH]` (Dovecot 2.3 keeps the previously read file;
 /// `add_user` appends with several write calls). Waiting for the next second avoids it.
 fn fresh_user(d: &Dovecot) -> TestUser {
-    let user = d.new_user();
-    std::thread::sleep(Duration::from_millis(1100));
-    user
+    // The harness gives each user its own passwd-file, so a new user can log in at once.
+    d.new_user()
 }
 
 async fn login(d: &Dovecot, user: &TestUser, method: LoginMethod) -> Pop3Client {
