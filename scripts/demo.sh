@@ -31,7 +31,23 @@ run() {
     "$@"
 }
 
-run "$BIN/mailbag" --version
+M="$BIN/mailbag"
+CA=(--ca-file "$CA_FILE")
+POP="pop3s://$USER@127.0.0.1:$POP3S_PORT"
+
+run "$M" --version
+run "$M" capabilities "$POP" "${CA[@]}"
+run "$M" login "$POP" "${CA[@]}"
+run "$M" pop stat "$POP" "${CA[@]}"
+echo; echo "\$ $M pop list $POP ${CA[*]} | head -3"
+"$M" pop list "$POP" "${CA[@]}" | head -3
+echo; echo "\$ $M pop top $POP 1 0 ${CA[*]} | grep -E '^(From|Subject):'"
+"$M" pop top "$POP" 1 0 "${CA[@]}" | grep -E '^(From|Subject):'
+run "$M" download "$POP" "$OUT/pop3-mbox" --format mbox "${CA[@]}"
+echo "(2 new messages arrive)"; echo deliver >&"$SERVER_IN"; read -r _ <&"${SERVER[0]}"
+echo deliver >&"$SERVER_IN"; read -r _ <&"${SERVER[0]}"
+run "$M" download "$POP" "$OUT/pop3-mbox" --format mbox "${CA[@]}"
+run "$M" download "$POP" "$OUT/pop3-maildir" --format maildir "${CA[@]}" --json
 
 echo
 echo "== demo output is in $OUT"
