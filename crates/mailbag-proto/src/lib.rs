@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod imap;
 pub mod secret;
 
 pub use secret::Secret;
