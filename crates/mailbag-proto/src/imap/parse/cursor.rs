@@ -394,7 +394,12 @@ impl<'l> Cursor<'l> {
                 break;
             }
             self.check_items(out.len())?;
+            let before = self.pos;
             out.push(item(self)?);
+            // An item that read nothing would loop until the item limit: a syntax error.
+            if self.pos == before {
+                return Err(self.err("list item"));
+            }
         }
         self.leave();
         Ok(out)

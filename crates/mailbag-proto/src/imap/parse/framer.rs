@@ -164,7 +164,8 @@ impl ResponseParser {
                         *scan = self.buf.len();
                         if self.buf.len().saturating_sub(*line_start) > self.limits.max_line_len {
                             let limit = self.limits.max_line_len;
-                            return Some(self.fail(ParseErrorKind::LineTooLong { limit }));
+                            let upto = line_start.saturating_add(limit).saturating_add(1);
+                            return Some(self.fail(ParseErrorKind::LineTooLong { limit }, upto));
                         }
                         return None;
                     };
@@ -173,7 +174,8 @@ impl ResponseParser {
                     let ls = *line_start;
                     if end.saturating_sub(ls) > self.limits.max_line_len {
                         let limit = self.limits.max_line_len;
-                        return Some(self.fail(ParseErrorKind::LineTooLong { limit }));
+                        let upto = ls.saturating_add(limit).saturating_add(1);
+                        return Some(self.fail(ParseErrorKind::LineTooLong { limit }, upto));
                     }
                     let line = self.buf.get(ls..end).unwrap_or_default();
                     match literal_at_end(line) {
@@ -208,7 +210,7 @@ impl ResponseParser {
                 line_start: ls,
                 literal_left: 0,
             };
-            return Some(self.fail(ParseErrorKind::LiteralTooLarge { size: n, limit }));
+            return Some(self.fail(ParseErrorKind::LiteralTooLarge { size: n, limit }, end));
         }
         let total = u64::try_from(end).unwrap_or(u64::MAX).saturating_add(n);
         if total > self.limits.max_response_size as u64 {
@@ -218,7 +220,7 @@ impl ResponseParser {
                 line_start: ls,
                 literal_left: 0,
             };
-            return Some(self.fail(ParseErrorKind::ResponseTooLarge { limit }));
+            return Some(self.fail(ParseErrorKind::ResponseTooLarge { limit }, end));
         }
         self.state = State::Frame {
             scan: end,
@@ -261,13 +263,15 @@ impl ResponseParser {
 
     /// Reports the response in the buffer as skipped and drops it up to its end. The current
     /// state's `line_start` says where the line being skipped begins: everything before is
-    /// complete and dropped at once, the rest goes through [`skip`].
-    fn fail(&mut self, kind: ParseErrorKind) -> Event {
+    /// complete and dropped at once, the rest goes through [`skip`]. The error shows the
+    /// bytes up to `upto`, where the fault was found, so that it does not depend on how the
+    /// input was cut.
+    fn fail(&mut self, kind: ParseErrorKind, upto: usize) -> Event {
         let ls = match self.state {
             State::Frame { line_start, .. } => line_start,
             _ => 0,
         };
-        let shown = self.buf.len().min(self.limits.error_bytes);
+        let shown = self.buf.len().min(self.limits.error_bytes).min(upto);
         let bytes = Bytes::copy_from_slice(self.buf.get(..shown).unwrap_or_default());
         self.buf.advance(ls.min(self.buf.len()));
         self.state = State::Skip {

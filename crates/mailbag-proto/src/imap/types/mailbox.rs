@@ -14,8 +14,10 @@ use crate::imap::utf7;
 /// name the server listed, even when a server wrote invalid modified UTF-7 (then [`name`]
 /// holds those bytes read leniently).
 ///
+/// Two names are equal when their Rust strings are, whatever their wire spelling.
+///
 /// [`name`]: MailboxName::name
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct MailboxName {
     name: String,
     wire: Option<Bytes>,
@@ -77,6 +79,20 @@ impl MailboxName {
             None if utf8 => self.name.as_bytes().to_vec(),
             None => utf7::encode(&self.name).into_bytes(),
         }
+    }
+}
+
+impl PartialEq for MailboxName {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for MailboxName {}
+
+impl std::hash::Hash for MailboxName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
     }
 }
 
