@@ -4,11 +4,17 @@
 //! - [`types`]: the values exchanged (numbers, sequence sets, mailbox names, flags,
 //!   capabilities, responses and their data).
 //! - [`parse`]: [`ResponseParser`] turns received bytes into [`Event`]s.
-//! - [`command`] and [`encode`]: a [`Command`] becomes [`Fragment`]s to send.
+//! - [`command`], [`search`] and [`encode`]: a [`Command`] becomes [`Fragment`]s to send.
 //!
 //! ```
-//! use mailbag_proto::imap::{Event, ResponseParser};
+//! use mailbag_proto::imap::{encode, Command, EncodeOptions, Event, Fragment, ResponseParser, Tag};
 //! use mailbag_proto::imap::types::{Data, Response, Status};
+//!
+//! // Encode a command; a synchronising literal would come as its own fragment.
+//! let tag = Tag::new("A1").unwrap();
+//! let select = Command::Select { mailbox: "INBOX".into(), params: vec![] };
+//! let frags = encode(&tag, &select, &EncodeOptions::default()).unwrap();
+//! assert_eq!(frags, vec![Fragment::Line(b"A1 SELECT INBOX\r\n".to_vec())]);
 //!
 //! // Parse the answer, in whatever pieces it arrives.
 //! let mut parser = ResponseParser::new();
@@ -28,10 +34,13 @@
 pub mod command;
 pub mod encode;
 pub mod parse;
+pub mod search;
 pub mod types;
 pub mod utf7;
 
-//pub use command::Command;
-//pub use encode::{encode, EncodeError, EncodeOptions, Fragment, LiteralMode};
+pub use command::Command;
+pub use encode::{
+    authenticate_response, done, encode, EncodeError, EncodeOptions, Fragment, LiteralMode,
+};
 pub use parse::{Event, Limits, ParseError, ResponseParser};
 pub use types::{MailboxName, Response, SeqNum, SequenceSet, Tag, Uid};

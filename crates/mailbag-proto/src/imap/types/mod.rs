@@ -32,5 +32,4 @@ pub use response::{
 pub use sequence::{Bound, InvalidSequenceSet, SeqRange, SequenceSet, SetKind};
 pub use value::Value;
 
-#[allow(unused_imports)] // used by the encoder
 pub(crate) use atoms::{is_astring_char, is_atom_char};
