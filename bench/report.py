@@ -110,7 +110,7 @@ TOOL_TEXT = {
     "mailbag-mbox": "**mailbag** download → mbox",
     "mailbag-pop3": "**mailbag** download pop3:// → Maildir",
     "mbsync-default": "mbsync (defaults)",
-    "mbsync-nocompress": "mbsync, `DisableExtension COMPRESS`",
+    "mbsync-nocompress": "mbsync, `DisableExtension COMPRESS=DEFLATE`",
     "imaplib": "imaplib (500 UIDs per FETCH)",
     "imapclient": "IMAPClient (500 UIDs per FETCH)",
     "async-imap": "async-imap %s (tokio)" % meta.get("async_imap", ""),
@@ -128,8 +128,11 @@ if quick:
     w("**Quick mode** (`BENCH_QUICK=1`): small mailboxes, %s repetition(s); not for comparison." % meta.get("reps"))
     w("")
 w("Machine: %s cores (`nproc`), %s, %s memory, Linux %s (%s). Server: %s, private instance "
-  "on 127.0.0.1 (mailbag-testserver), mail in Maildir on the same disk, `mail_fsync = never`." % (
-      sh("nproc"), cpu, mem, platform.release(), platform.machine(), meta.get("dovecot", "?")))
+  "on 127.0.0.1 (mailbag-testserver), its Maildir on disk and in the page cache (warmed by one "
+  "untimed raw run), `mail_fsync = never`. The tools write to %s. Other engineers' builds share "
+  "the 2 cores during the run (load average at the start: %s), so figures are noisy." % (
+      sh("nproc"), cpu, mem, platform.release(), platform.machine(), meta.get("dovecot", "?"),
+      meta.get("dest", "?"), meta.get("load", "?")))
 w("")
 w("Date: %s. Peers: %s; fetchmail %s; %s; IMAPClient %s; %s; async-imap %s." % (
     datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
