@@ -149,11 +149,12 @@ w("Each tool runs once per repetition, the tools of a case in turn (A, B, C, …
   "(CRLF, what the limit counted) over wall time. *× limit* is the tool's speed as a fraction "
   "of the raw limit's (1.00x = as fast); *mailbag is* is this tool's wall time over mailbag's "
   "(Maildir) wall time, i.e. how many times faster mailbag is than that tool (both as "
-  "messages per second). A tool whose first run took over 20 s runs 3 times, over 60 s once "
+  "messages per second). A tool whose first run took over %s s runs 3 times, over %s s once "
   "(the *runs* column); getmail6 fetches only the first %s messages of the POP3 maildrop "
   "(`max_messages_per_session`), its rates are from that sample. The *check* column compares "
   "the messages each tool wrote, normalised by bench/verify.py, with the limit's count and wire "
-  "bytes and with the other tools' checksum." % (meta.get("reps"), meta.get("getmail_max")))
+  "bytes and with the other tools' checksum." % (meta.get("reps"), meta.get("slow3", "10"),
+                                                   meta.get("slow1", "30"), meta.get("getmail_max")))
 w("")
 if meta.get("mailbag") != "1":
     w("**mailbag rows are not yet available**: `mailbag download --help` does not offer the command "
@@ -284,6 +285,31 @@ w("")
 w("POP3, 10k x 2 KB: raw pipelined 0.49 s, poplib 6.2 s, fetchmail 8.0 s, getmail6 210 s; "
   "10k x 50 KB: raw pipelined 3.0 s.")
 w("")
+
+derived = []
+for case in ("B1-plain", "B1-tls", "B2-plain", "B3"):
+    t = by_case.get(case, {})
+    a, b = summary(t.get("mbsync-default", [])) if t.get("mbsync-default") else None, \
+        summary(t.get("mbsync-nocompress", [])) if t.get("mbsync-nocompress") else None
+    if a and b and a["wall"] and b["wall"]:
+        derived.append("%s: mbsync with COMPRESS=DEFLATE (its default) took %s, without it %s: "
+                       "%.1fx slower with compression." % (case, fmt_s(a["wall"]), fmt_s(b["wall"]),
+                                                           a["wall"] / b["wall"]))
+for case in ("B1", "B2"):
+    p_, t_ = by_case.get(case + "-plain", {}), by_case.get(case + "-tls", {})
+    a = summary(p_["raw"]) if "raw" in p_ else None
+    b = summary(t_["raw"]) if "raw" in t_ else None
+    if a and b and a["wall"] and b["wall"]:
+        derived.append("%s: the raw limit over TLS took %s against %s in plain TCP (%.1fx)." % (
+            case, fmt_s(b["wall"]), fmt_s(a["wall"]), b["wall"] / a["wall"]))
+if derived:
+    w("## Notes")
+    w("")
+    w("Derived from the tables above:")
+    w("")
+    for d in derived:
+        w("- " + d)
+    w("")
 
 notes_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
 if os.path.exists(notes_path):
