@@ -25,7 +25,10 @@ LF = re.compile(rb"(?<!\r)\n")
 
 
 def wire(msg):
-    return LF.sub(b"\r\n", msg)
+    # Same as LF.sub(b"\r\n", msg) for mail without a bare CR before LF, and much faster.
+    if b"\r" not in msg:
+        return msg.replace(b"\n", b"\r\n")
+    return msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def strip_headers(msg, names):
