@@ -21,7 +21,13 @@ fn main() {
             let config = mailbag_bench_peers::tls_config(args[4]);
             let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
             let conn = rustls::ClientConnection::new(config, name).unwrap();
-            Box::new(rustls::StreamOwned::new(conn, tcp))
+            Box::new(Tls {
+                conn,
+                tcp,
+                inbuf: vec![0; 1 << 18],
+                start: 0,
+                end: 0,
+            })
         }
         _ => panic!("mode must be plain or tls"),
     };
@@ -117,6 +123,75 @@ fn main() {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// rustls driven by hand: one large socket read feeds many TLS records, and each `read`
+/// returns as much plaintext as fits (rustls' `StreamOwned` decrypts a few KB per call, which
+/// costs a syscall per few KB and made the "limit" slower than async-imap over TLS).
+struct Tls {
+    conn: rustls::ClientConnection,
+    tcp: TcpStream,
+    inbuf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Tls {
+    fn flush_tls(&mut self) -> std::io::Result<()> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.tcp)?;
+        }
+        Ok(())
+    }
+}
+
+impl Read for Tls {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut filled = 0;
+        loop {
+            loop {
+                if filled == out.len() {
+                    return Ok(filled);
+                }
+                match self.conn.reader().read(&mut out[filled..]) {
+                    Ok(0) => return Ok(filled), // close_notify
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.start < self.end {
+                let mut pending = &self.inbuf[self.start..self.end];
+                self.start += self.conn.read_tls(&mut pending)?;
+                self.conn
+                    .process_new_packets()
+                    .map_err(std::io::Error::other)?;
+                self.flush_tls()?;
+                continue;
+            }
+            if filled > 0 {
+                return Ok(filled);
+            }
+            self.flush_tls()?;
+            let n = self.tcp.read(&mut self.inbuf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            self.start = 0;
+            self.end = n;
+        }
+    }
+}
+
+impl Write for Tls {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.conn.writer().write(data)?;
+        self.flush_tls()?;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_tls()
+    }
 }
 
 trait ReadWrite: Read + Write {}
