@@ -458,5 +458,5 @@ fi
 
 stop_server
 log "writing $OUT"
-"$PY" bench/report.py "$W" "$OUT"
+BENCH_ELAPSED=$(( $(date +%s) - STARTED )) "$PY" bench/report.py "$W" "$OUT"
 log "done in $(( $(date +%s) - STARTED )) s"
