@@ -442,11 +442,11 @@ fi
 
 # ---------------------------------------------------------------- B7: the parser bench
 if want B7; then
-    if [ -f crates/mailbag-proto/benches/parse.rs ] && grep -q 'name = "parse"' crates/mailbag-proto/Cargo.toml; then
-        log "B7: cargo bench -p mailbag-proto --bench parse"
+    if [ -f benches/parser/benches/parse.rs ]; then
+        log "B7: cargo bench --manifest-path benches/parser/Cargo.toml"
         extra=()
         [ "$QUICK" = 1 ] && extra=(-- --warm-up-time 1 --measurement-time 2)
-        if cargo bench --locked -p mailbag-proto --bench parse "${extra[@]}" > "$W/b7.txt" 2>&1; then
+        if cargo bench --locked --manifest-path benches/parser/Cargo.toml "${extra[@]}" > "$W/b7.txt" 2>&1; then
             meta b7 ok
         else
             meta b7 failed
