@@ -315,3 +315,42 @@ fn fed_byte_by_byte() {
     assert_eq!(ev.len(), 3);
     assert_eq!(ev[2], ClientEvent::Notification(Notification::Exists(6)));
 }
+
+#[test]
+fn streamed_body_fed_in_odd_pieces() {
+    let mut t = logged_in();
+    t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    t.submit(Command::Fetch {
+        set: MessageSet::Uid(SequenceSet::from_to_end(Uid::try_from(1).unwrap())),
+        items: vec![FetchAttribute::BodySection {
+            section: Default::default(),
+            partial: None,
+            peek: true,
+        }],
+        changed_since: None,
+        vanished: false,
+    });
+    t.s("A1 OK s\r\n");
+    let n = 3_000_000usize;
+    let mut wire = format!("* 1 FETCH (UID 5 BODY[] {{{n}}}\r\n").into_bytes();
+    wire.extend((0..n).map(|i| (i % 251) as u8));
+    wire.extend_from_slice(b" FLAGS (\\Seen))\r\nA2 OK\r\n");
+    let mut total = 0usize;
+    let mut i = 0usize;
+    let mut step = 1usize;
+    while i < wire.len() {
+        let end = (i + step).min(wire.len());
+        t.core.handle_input(t.now, &wire[i..end]);
+        i = end;
+        step = (step * 7 + 13) % 70_000 + 1;
+        for e in t.events() {
+            if let ClientEvent::BodyChunk { chunk, .. } = e {
+                total += chunk.len();
+            }
+        }
+    }
+    assert_eq!(total, n);
+}
