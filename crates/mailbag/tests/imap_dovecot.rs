@@ -112,6 +112,19 @@ async fn capabilities_login_select_fetch_search_store() {
 
     let found = c.search(vec![SearchKey::All]).await.unwrap();
     assert_eq!(found.len(), 5);
+    let sorted = c
+        .sort(
+            vec![mailbag::imap::SortCriterion {
+                reverse: true,
+                key: mailbag::imap::SortKey::Arrival,
+            }],
+            vec![SearchKey::All],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sorted.len(), 5);
+    let threads = c.thread("REFERENCES", vec![SearchKey::All]).await.unwrap();
+    assert!(!threads.is_empty());
     let raw = c.search_raw("UID 2:3").await.unwrap();
     assert_eq!(raw, vec![uid(2), uid(3)]);
 

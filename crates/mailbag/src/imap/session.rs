@@ -442,6 +442,68 @@ impl ImapClient {
         self.search(vec![SearchKey::Raw(criteria.to_owned())]).await
     }
 
+    /// UID SORT (RFC 5256): the UIDs matching `search`, in the order of `criteria`.
+    ///
+    /// # Errors
+    /// See the module docs.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn sort(
+        &self,
+        criteria: Vec<mailbag_proto::imap::command::SortCriterion>,
+        search: Vec<SearchKey>,
+    ) -> Result<Vec<Uid>, Error> {
+        let out = self
+            .run(Command::Sort {
+                uid: true,
+                criteria,
+                charset: "UTF-8".into(),
+                search,
+            })
+            .await?;
+        Ok(out
+            .data
+            .into_iter()
+            .flat_map(|d| match d {
+                Data::Sort { numbers, .. } => numbers,
+                _ => Vec::new(),
+            })
+            .filter_map(|n| Uid::try_from(n).ok())
+            .collect())
+    }
+
+    /// UID THREAD (RFC 5256) with `algorithm` (`REFERENCES`, `ORDEREDSUBJECT`): the threads,
+    /// numbers being UIDs.
+    ///
+    /// # Errors
+    /// See the module docs.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn thread(
+        &self,
+        algorithm: &str,
+        search: Vec<SearchKey>,
+    ) -> Result<Vec<mailbag_proto::imap::types::Thread>, Error> {
+        let out = self
+            .run(Command::Thread {
+                uid: true,
+                algorithm: algorithm.to_owned(),
+                charset: "UTF-8".into(),
+                search,
+            })
+            .await?;
+        Ok(out
+            .data
+            .into_iter()
+            .flat_map(|d| match d {
+                Data::Thread(t) => t,
+                _ => Vec::new(),
+            })
+            .collect())
+    }
+
     /// UID STORE of flags (add, remove or replace), silently; with `unchanged_since`
     /// (CONDSTORE) only where the message's modseq is not higher.
     ///
