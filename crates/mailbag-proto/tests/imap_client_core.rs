@@ -354,3 +354,40 @@ fn streamed_body_fed_in_odd_pieces() {
     }
     assert_eq!(total, n);
 }
+
+#[test]
+fn literal_plus_goes_without_waiting_and_compress_is_a_barrier() {
+    let mut t = logged_in();
+    t.submit(Command::Append {
+        mailbox: "INBOX".into(),
+        messages: vec![mailbag_proto::imap::command::AppendMessage {
+            flags: vec![],
+            date: None,
+            data: b"Hi\r\n".to_vec(),
+        }],
+    });
+    t.c("A1 APPEND INBOX {4+}\r\nHi\r\n\r\n");
+    t.s("A1 OK [APPENDUID 1 1] done\r\n");
+    t.submit(Command::CompressDeflate);
+    t.submit(Command::Noop);
+    t.c("A2 COMPRESS DEFLATE\r\n");
+    t.s("A2 OK on\r\n");
+    assert!(t.events().contains(&ClientEvent::CompressionStarted));
+    t.c("");
+    t.core.compression_established(t.now);
+    t.c("A3 NOOP\r\n");
+}
+
+#[test]
+fn logout_ends_the_session() {
+    let mut t = logged_in();
+    t.submit(Command::Logout);
+    assert!(matches!(
+        t.core.submit(t.now, Command::Noop),
+        Err(ClientError::WrongState {
+            state: ConnectionState::Logout,
+            ..
+        })
+    ));
+    t.c("A1 LOGOUT\r\n");
+}

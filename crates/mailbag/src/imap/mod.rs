@@ -37,6 +37,7 @@
 mod client;
 mod connection;
 mod fetch;
+mod messages;
 mod notify;
 mod session;
 mod types;
