@@ -144,7 +144,7 @@ pub enum Command {
         /// SOURCE/FOLDER.
         source: String,
         /// IMAP search criteria, e.g. SINCE 13-Jul-2013 TEXT Apress.
-        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        #[arg(required = true, num_args = 1..)]
         criteria: Vec<String>,
     },
     /// Print, add or remove flags; prints the flags after the change.

@@ -241,3 +241,300 @@ async fn fetch_all(
     }
     Ok(())
 }
+
+/// UIDs per UID FETCH: enough to keep the pipe full, few enough that a batch's sync cadence
+/// and memory for the UID list stay small.
+const FETCH_BATCH: usize = 1000;
+
+/// Downloads IMAP folders (the target's, or all with `--all-folders`).
+pub async fn imap(
+    target: &Target,
+    dest: &Path,
+    format: cli::Format,
+    all_folders: bool,
+    delete_after: bool,
+    out: Output,
+) -> Result<()> {
+    let client = super::imap::login(target).await?;
+    let folders: Vec<(String, Option<char>)> = if all_folders {
+        let items = client.list("", "*").await.map_err(|e| target.error(e))?;
+        items
+            .into_iter()
+            .filter(|i| {
+                !i.attributes.iter().any(|a| {
+                    matches!(
+                        a,
+                        mailbag::imap::MailboxAttribute::NoSelect
+                            | mailbag::imap::MailboxAttribute::NonExistent
+                    )
+                })
+            })
+            .map(|i| (i.mailbox.name().to_owned(), i.delimiter))
+            .collect()
+    } else {
+        let folder = target.folder_or_inbox();
+        let delimiter = client
+            .list("", &folder)
+            .await
+            .ok()
+            .and_then(|v| v.first().and_then(|i| i.delimiter));
+        vec![(folder, delimiter)]
+    };
+    let store = Store::new(dest, store_format(format), target.source.account_key());
+    for (folder, delimiter) in folders {
+        imap_folder(
+            target,
+            &client,
+            &store,
+            dest,
+            &folder,
+            delimiter,
+            delete_after,
+            out,
+        )
+        .await?;
+    }
+    let _ = client.logout().await;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn imap_folder(
+    target: &Target,
+    client: &mailbag::imap::ImapClient,
+    store: &Store,
+    dest: &Path,
+    folder: &str,
+    delimiter: Option<char>,
+    delete_after: bool,
+    out: Output,
+) -> Result<()> {
+    use mailbag::imap::{FetchAttribute, MessageSet, SequenceSet, Uid};
+    use mailbag::proto::imap::types::{FetchItem, Section};
+
+    let err = |e| target.error(e);
+    let serr = |e| store_error(dest, e);
+    // EXAMINE keeps the folder read-only: downloading marks nothing \Seen.
+    let summary = if delete_after {
+        client.select(folder).await
+    } else {
+        client.examine(folder).await
+    }
+    .map_err(|e| match e {
+        mailbag::Error::No { text, .. } => CliError::failed(format!(
+            "folder {folder:?} cannot be opened (server: NO {text})"
+        ))
+        .hint("\"mailbag folders SOURCE\" lists them"),
+        e => err(e),
+    })?;
+    let uid_validity = summary
+        .uid_validity
+        .map(|v| v.get())
+        .ok_or_else(|| CliError::failed(format!("{folder}: the server gives no UIDVALIDITY")))?;
+    let name = FolderName::new(folder, delimiter).map_err(serr)?;
+    let (mut store_folder, report) = store
+        .open_folder(&name, Source::Imap { uid_validity })
+        .map_err(serr)?;
+    if let Some(change) = &report.uid_validity_change {
+        out.note(&format!(
+            "{folder}: UIDVALIDITY changed from {} to {}: the earlier download was kept as {} and this one starts afresh",
+            change.old,
+            change.new,
+            change.archived_output.display()
+        ));
+    }
+    let mut tally = Tally::default();
+    let mut todo: Vec<Uid> = Vec::new();
+    if summary.exists > 0 {
+        // By UID, never by counting: what the server has that the state does not.
+        for uid in client.search_raw("ALL").await.map_err(err)? {
+            if store_folder.is_stored(&MessageKey::Uid(uid.get())) {
+                tally.skipped += 1;
+            } else {
+                todo.push(uid);
+            }
+        }
+    }
+    let bar = progress(out, todo.len() as u64, folder);
+    let mut durable: Vec<MessageKey> = Vec::new();
+    let peek = FetchAttribute::BodySection {
+        section: Section::full(),
+        partial: None,
+        peek: true,
+    };
+    let mut result: std::result::Result<(), Failure> = Ok(());
+    'batches: for batch in todo.chunks(FETCH_BATCH) {
+        let set = MessageSet::Uid(SequenceSet::from_numbers(batch.iter().copied()));
+        let mut fetch = match client
+            .fetch(
+                set,
+                vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
+            )
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                result = Err(Failure::Net(e));
+                break;
+            }
+        };
+        loop {
+            let event = match fetch.next().await {
+                None => break,
+                Some(Ok(ev)) => ev,
+                Some(Err(e)) => {
+                    result = Err(Failure::Net(e));
+                    break 'batches;
+                }
+            };
+            let step = match event {
+                mailbag::imap::FetchEvent::Message(m) => {
+                    let (Some(uid), Some(body)) = (m.uid(), m.body()) else {
+                        continue;
+                    };
+                    let flags = m.flags().map(|f| f.to_vec()).unwrap_or_default();
+                    store_one(&mut store_folder, uid.get(), &flags, |w| {
+                        w.write_chunk(body)
+                    })
+                    .map(|size| (uid.get(), size))
+                }
+                mailbag::imap::FetchEvent::BodyStart { items, .. } => {
+                    let uid = items.iter().find_map(|i| match i {
+                        FetchItem::Uid(u) => Some(u.get()),
+                        _ => None,
+                    });
+                    let flags: Vec<mailbag::imap::Flag> = items
+                        .iter()
+                        .find_map(|i| match i {
+                            FetchItem::Flags(f) => Some(f.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    let Some(uid) = uid else {
+                        result = Err(Failure::Net(mailbag::Error::protocol(
+                            "the server sent a big body before the message's UID",
+                            &[],
+                        )));
+                        break 'batches;
+                    };
+                    let meta = MessageMeta {
+                        flags: mailbag_store::Flags::from_imap(flags.iter().map(|f| f.to_string())),
+                        ..MessageMeta::new(MessageKey::Uid(uid))
+                    };
+                    let mut writer = match store_folder.begin_message(&meta) {
+                        Ok(w) => w,
+                        Err(e) => {
+                            result = Err(Failure::Store(e));
+                            break 'batches;
+                        }
+                    };
+                    let mut size = 0u64;
+                    loop {
+                        match fetch.next().await {
+                            Some(Ok(mailbag::imap::FetchEvent::BodyChunk(c))) => {
+                                size += c.len() as u64;
+                                if let Err(e) = writer.write_chunk(&c) {
+                                    result = Err(Failure::Store(e));
+                                    break 'batches;
+                                }
+                            }
+                            Some(Ok(mailbag::imap::FetchEvent::BodyEnd { .. })) => break,
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => {
+                                result = Err(Failure::Net(e));
+                                break 'batches;
+                            }
+                            None => {
+                                result = Err(Failure::Net(mailbag::Error::ConnectionLost {
+                                    detail: "FETCH ended inside a message".into(),
+                                }));
+                                break 'batches;
+                            }
+                        }
+                    }
+                    writer.commit().map(|_| (uid, size))
+                }
+                _ => continue,
+            };
+            match step {
+                Ok((_, size)) => {
+                    tally.new += 1;
+                    tally.bytes += size;
+                    bar.inc(1);
+                    bar.set_message(format!("{} bytes", tally.bytes));
+                }
+                Err(e) => {
+                    result = Err(Failure::Store(e));
+                    break 'batches;
+                }
+            }
+            if store_folder.pending() >= SYNC_EVERY {
+                match store_folder.sync() {
+                    Ok(keys) => durable.extend(keys),
+                    Err(e) => {
+                        result = Err(Failure::Store(e));
+                        break 'batches;
+                    }
+                }
+            }
+        }
+    }
+    // Whatever happened, what was written whole is made durable, so a rerun resumes.
+    let synced = store_folder.sync();
+    bar.finish_and_clear();
+    if let Ok(keys) = &synced {
+        durable.extend(keys.iter().cloned());
+    }
+    result.map_err(|e| match e {
+        Failure::Net(e) => err(e),
+        Failure::Store(e) => serr(e),
+    })?;
+    synced.map_err(serr)?;
+
+    if delete_after && !durable.is_empty() {
+        let uids: Vec<Uid> = durable
+            .iter()
+            .filter_map(|k| match k {
+                MessageKey::Uid(u) => Uid::try_from(*u).ok(),
+                _ => None,
+            })
+            .collect();
+        let set = SequenceSet::from_numbers(uids.iter().copied());
+        client
+            .store(
+                set.clone(),
+                mailbag::imap::StoreKind::Add,
+                vec![mailbag::imap::Flag::Deleted],
+                None,
+            )
+            .await
+            .map_err(err)?;
+        // Only the UIDs saved: UID EXPUNGE (UIDPLUS) never removes another's \Deleted mail.
+        if client.has_capability(&mailbag::imap::Capability::UidPlus) {
+            client.uid_expunge(set).await.map_err(err)?;
+        } else {
+            client.expunge().await.map_err(err)?;
+        }
+        tally.deleted = uids.len() as u64;
+    }
+    summary_line(out, folder, store_folder.output_path(), tally)
+}
+
+fn store_one(
+    folder: &mut Folder,
+    uid: u32,
+    flags: &[mailbag::imap::Flag],
+    write: impl FnOnce(&mut mailbag_store::MessageWriter<'_>) -> mailbag_store::Result<()>,
+) -> mailbag_store::Result<u64> {
+    let meta = MessageMeta {
+        flags: mailbag_store::Flags::from_imap(flags.iter().map(|f| f.to_string())),
+        ..MessageMeta::new(MessageKey::Uid(uid))
+    };
+    let mut writer = folder.begin_message(&meta)?;
+    write(&mut writer)?;
+    writer.commit()
+}
+
+fn summary_line(out: Output, folder: &str, path: &Path, t: Tally) -> Result<()> {
+    summary(out, folder, path, t)
+}

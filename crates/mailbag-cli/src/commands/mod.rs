@@ -2,6 +2,7 @@
 
 mod context;
 mod download;
+mod imap;
 mod pop;
 
 use clap::CommandFactory;
@@ -49,14 +50,14 @@ async fn dispatch(cli: Cli, out: Output) -> Result<()> {
             let t = Target::resolve(source, g)?;
             match t.source.protocol {
                 Protocol::Pop3 => pop::capabilities(&t, out).await,
-                Protocol::Imap => not_built("capabilities (IMAP)"),
+                Protocol::Imap => imap::capabilities(&t, out).await,
             }
         }
         Command::Login { source } => {
             let t = Target::resolve(source, g)?;
             match t.source.protocol {
                 Protocol::Pop3 => pop::check_login(&t, out).await,
-                Protocol::Imap => not_built("login (IMAP)"),
+                Protocol::Imap => imap::check_login(&t, out).await,
             }
         }
         Command::Pop(pc) => {
@@ -76,7 +77,7 @@ async fn dispatch(cli: Cli, out: Output) -> Result<()> {
             dest,
             format,
             all_folders,
-            jobs: _,
+            jobs,
             delete_after,
         } => {
             let t = Target::resolve(source, g)?;
@@ -89,26 +90,58 @@ async fn dispatch(cli: Cli, out: Output) -> Result<()> {
                     }
                     download::pop3(&t, dest, *format, *delete_after, out).await
                 }
-                Protocol::Imap => not_built("download (IMAP)"),
+                Protocol::Imap => {
+                    if *jobs > 1 {
+                        out.note(
+                            "--jobs: folders are downloaded one after another in this version",
+                        );
+                    }
+                    download::imap(&t, dest, *format, *all_folders, *delete_after, out).await
+                }
             }
         }
-        other => not_built(&command_name(other)),
+        Command::Folders { source } => imap::folders(&Target::resolve(source, g)?, out).await,
+        Command::Examine { source } => imap::examine(&Target::resolve(source, g)?, out).await,
+        Command::Subjects { source, last } => {
+            imap::subjects(&Target::resolve(source, g)?, *last, out).await
+        }
+        Command::Show { source, uid, raw } => {
+            imap::show(&Target::resolve(source, g)?, *uid, *raw, out).await
+        }
+        Command::Search { source, criteria } => {
+            imap::search(&Target::resolve(source, g)?, criteria, out).await
+        }
+        Command::Flags {
+            source,
+            uids,
+            add,
+            remove,
+        } => imap::flags(&Target::resolve(source, g)?, uids, add, remove, out).await,
+        Command::Delete {
+            source,
+            uids,
+            expunge,
+        } => imap::delete(&Target::resolve(source, g)?, uids, *expunge, out).await,
+        Command::Expunge { source } => imap::expunge(&Target::resolve(source, g)?, out).await,
+        Command::Mkdir { source } => {
+            imap::folder_op(&Target::resolve(source, g)?, "mkdir", None, out).await
+        }
+        Command::Rmdir { source } => {
+            imap::folder_op(&Target::resolve(source, g)?, "rmdir", None, out).await
+        }
+        Command::Rename { source, new_name } => {
+            imap::folder_op(&Target::resolve(source, g)?, "rename", Some(new_name), out).await
+        }
+        Command::Append {
+            source,
+            files,
+            flag,
+        } => imap::append(&Target::resolve(source, g)?, files, flag, out).await,
+        Command::Watch { source, exec } => {
+            imap::watch(&Target::resolve(source, g)?, exec.as_deref(), out).await
+        }
+        Command::Completions { .. } | Command::Manpage => Ok(()),
     }
-}
-
-fn not_built(what: &str) -> Result<()> {
-    Err(CliError::failed(format!(
-        "`{what}` is not built yet in this version of mailbag"
-    )))
-}
-
-fn command_name(c: &Command) -> String {
-    let debug = format!("{c:?}");
-    debug
-        .split(|ch: char| !ch.is_alphanumeric())
-        .next()
-        .unwrap_or("command")
-        .to_lowercase()
 }
 
 /// `-v` traces the protocol (commands and responses, credentials redacted by the library)
