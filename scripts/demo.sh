@@ -35,19 +35,33 @@ M="$BIN/mailbag"
 CA=(--ca-file "$CA_FILE")
 POP="pop3s://$USER@127.0.0.1:$POP3S_PORT"
 
-run "$M" --version
-run "$M" capabilities "$POP" "${CA[@]}"
-run "$M" login "$POP" "${CA[@]}"
-run "$M" pop stat "$POP" "${CA[@]}"
-echo; echo "\$ $M pop list $POP ${CA[*]} | head -3"
-"$M" pop list "$POP" "${CA[@]}" | head -3
-echo; echo "\$ $M pop top $POP 1 0 ${CA[*]} | grep -E '^(From|Subject):'"
-"$M" pop top "$POP" 1 0 "${CA[@]}" | grep -E '^(From|Subject):'
-run "$M" download "$POP" "$OUT/pop3-mbox" --format mbox "${CA[@]}"
-echo "(2 new messages arrive)"; echo deliver >&"$SERVER_IN"; read -r _ <&"${SERVER[0]}"
-echo deliver >&"$SERVER_IN"; read -r _ <&"${SERVER[0]}"
-run "$M" download "$POP" "$OUT/pop3-mbox" --format mbox "${CA[@]}"
-run "$M" download "$POP" "$OUT/pop3-maildir" --format maildir "${CA[@]}" --json
+IMAP="imaps://$USER@127.0.0.1:$IMAPS_PORT"
 
+run "$M" --version
+run "$M" capabilities "$IMAP" "${CA[@]}"
+run "$M" folders "$IMAP" "${CA[@]}"
+run "$M" examine "$IMAP/INBOX" "${CA[@]}"
+run "$M" subjects "$IMAP/INBOX" --last 5 "${CA[@]}"
+run "$M" search "$IMAP/INBOX" SUBJECT "Nachricht" "${CA[@]}"
+run "$M" flags "$IMAP/INBOX" 1:2 --add '\Flagged' "${CA[@]}"
+run "$M" download "$IMAP/INBOX" "$OUT/imap-mbox" --format mbox "${CA[@]}"
+
+echo
+echo "\$ $M watch $IMAP/INBOX ${CA[*]}    (the script delivers two messages meanwhile)"
+"$M" watch "$IMAP/INBOX" "${CA[@]}" > "$OUT/watch.log" 2>/dev/null &
+WATCH=$!
+sleep 2
+echo deliver >&"$SERVER_IN"; read -r _ <&"${SERVER[0]}"
+sleep 1
+echo deliver >&"$SERVER_IN"; read -r _ <&"${SERVER[0]}"
+for _ in $(seq 40); do [ "$(grep -c '^new' "$OUT/watch.log")" -ge 2 ] && break; sleep 0.25; done
+kill "$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
+cat "$OUT/watch.log"
+
+run "$M" download "$IMAP/INBOX" "$OUT/imap-mbox" --format mbox "${CA[@]}"
+run "$M" download "$IMAP" "$OUT/imap-maildir" --all-folders --format maildir "${CA[@]}"
+
+run "$M" pop stat "$POP" "${CA[@]}"
+run "$M" download "$POP" "$OUT/pop3-mbox" --format mbox "${CA[@]}"
 echo
 echo "== demo output is in $OUT"
