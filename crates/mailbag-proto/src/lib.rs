@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod imap;
 pub mod pop3;
 pub mod sasl;
 pub mod secret;

@@ -1,0 +1,412 @@
+//! A cursor over one framed response, with the lexical rules of RFC 9051 section 9.
+//!
+//! The framer hands over a whole response (lines and literals), so running out of bytes here
+//! is a syntax error, not "need more". Literal contents are returned as `Bytes` slices of the
+//! frame: no copy. Every access is checked (`get`, `checked_*`): the bytes are the server's.
+
+use bytes::Bytes;
+
+use super::{Limits, SyntaxError};
+
+/// The outcome of a parse step.
+pub(crate) type PResult<T> = Result<T, SyntaxError>;
+
+/// Reading position in a frame.
+pub(crate) struct Cursor<'l> {
+    buf: Bytes,
+    pos: usize,
+    depth: usize,
+    pub(crate) limits: &'l Limits,
+}
+
+impl<'l> Cursor<'l> {
+    pub(crate) fn new(buf: Bytes, limits: &'l Limits) -> Self {
+        Cursor {
+            buf,
+            pos: 0,
+            depth: 0,
+            limits,
+        }
+    }
+
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn set_pos(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    pub(crate) fn err(&self, expected: &'static str) -> SyntaxError {
+        SyntaxError::Expected {
+            expected,
+            offset: self.pos,
+        }
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    pub(crate) fn rest(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    pub(crate) fn bump(&mut self) {
+        self.pos = self.pos.saturating_add(1).min(self.buf.len());
+    }
+
+    /// Consumes `b` if it is next.
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> PResult<()> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
+    }
+
+    /// `SP`, tolerantly: any number of spaces, including none (servers drop and double them).
+    pub(crate) fn sp(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.bump();
+        }
+    }
+
+    /// Consumes `word` (ASCII, any case) if it is next and not followed by more atom bytes.
+    pub(crate) fn eat_word(&mut self, word: &str) -> bool {
+        let w = word.as_bytes();
+        let Some(end) = self.pos.checked_add(w.len()) else {
+            return false;
+        };
+        match self.buf.get(self.pos..end) {
+            Some(s) if s.eq_ignore_ascii_case(w) => {
+                if self
+                    .buf
+                    .get(end)
+                    .is_some_and(|&b| is_token_byte(b) && b != b'[')
+                {
+                    return false;
+                }
+                self.pos = end;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes bytes while `pred` holds.
+    pub(crate) fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &[u8] {
+        let start = self.pos;
+        let len = self
+            .rest()
+            .iter()
+            .position(|&b| !pred(b))
+            .unwrap_or(self.rest().len());
+        self.pos = start.saturating_add(len);
+        self.buf.get(start..self.pos).unwrap_or_default()
+    }
+
+    /// Like [`Cursor::take_while`], as a zero-copy slice.
+    pub(crate) fn take_bytes_while(&mut self, pred: impl Fn(u8) -> bool) -> Bytes {
+        let start = self.pos;
+        let len = self.take_while(pred).len();
+        self.buf.slice(start..start.saturating_add(len))
+    }
+
+    /// `CRLF`, tolerantly: trailing spaces first, and a bare LF accepted. Must end the frame.
+    pub(crate) fn eol(&mut self) -> PResult<()> {
+        self.sp();
+        self.eat(b'\r');
+        self.expect(b'\n', "end of line")?;
+        if self.pos == self.buf.len() {
+            Ok(())
+        } else {
+            Err(self.err("end of response"))
+        }
+    }
+
+    pub(crate) fn at_eol(&self) -> bool {
+        let mut i = self.pos;
+        while self.buf.get(i) == Some(&b' ') {
+            i = i.saturating_add(1);
+        }
+        matches!(self.buf.get(i), Some(b'\r' | b'\n') | None)
+    }
+
+    /// The rest of the line (without its line end), leaving the cursor on the line end.
+    pub(crate) fn line_rest(&mut self) -> Bytes {
+        let mut b = self.take_bytes_while(|b| b != b'\n');
+        if b.last() == Some(&b'\r') {
+            b.truncate(b.len().saturating_sub(1));
+        }
+        if self.pos > 0 && self.buf.get(self.pos.saturating_sub(1)) == Some(&b'\r') {
+            self.pos = self.pos.saturating_sub(1);
+        }
+        b
+    }
+
+    pub(crate) fn enter(&mut self) -> PResult<()> {
+        self.depth = self.depth.saturating_add(1);
+        if self.depth > self.limits.max_depth {
+            return Err(SyntaxError::TooDeep {
+                limit: self.limits.max_depth,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    pub(crate) fn check_items(&self, n: usize) -> PResult<()> {
+        if n >= self.limits.max_items {
+            Err(SyntaxError::TooManyItems {
+                limit: self.limits.max_items,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `number = 1*DIGIT` (32-bit)
+    pub(crate) fn number(&mut self) -> PResult<u32> {
+        let n = self.number64()?;
+        u32::try_from(n).map_err(|_| self.err("32-bit number"))
+    }
+
+    /// `number64 = 1*DIGIT` (RFC 9051, 63-bit)
+    pub(crate) fn number64(&mut self) -> PResult<u64> {
+        let start = self.pos;
+        let digits = self.take_while(|b| b.is_ascii_digit());
+        if digits.is_empty() {
+            self.pos = start;
+            return Err(self.err("number"));
+        }
+        let mut n: u64 = 0;
+        for &d in digits {
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(d - b'0')))
+                .ok_or(SyntaxError::Expected {
+                    expected: "number that fits 64 bits",
+                    offset: start,
+                })?;
+        }
+        Ok(n)
+    }
+
+    /// `nz-number = digit-nz *DIGIT`
+    pub(crate) fn nz_number(&mut self) -> PResult<std::num::NonZeroU32> {
+        let n = self.number()?;
+        std::num::NonZeroU32::new(n).ok_or(self.err("non-zero number"))
+    }
+
+    /// A body size, tolerantly: `number`, or a negative number or NIL (seen from Exchange and
+    /// others) read as 0.
+    pub(crate) fn lenient_number(&mut self) -> PResult<u64> {
+        if self.eat_word("NIL") {
+            return Ok(0);
+        }
+        if self.eat(b'-') {
+            self.take_while(|b| b.is_ascii_digit());
+            return Ok(0);
+        }
+        if self.peek() == Some(b'"') {
+            // A number in quotes: read the string and take its digits.
+            let s = self.string()?;
+            return Ok(std::str::from_utf8(&s)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0));
+        }
+        self.number64()
+    }
+
+    /// `atom = 1*ATOM-CHAR`, tolerantly: any bytes up to a space, parenthesis, bracket end or
+    /// line end.
+    pub(crate) fn atom(&mut self) -> PResult<&[u8]> {
+        let start = self.pos;
+        let a = self.take_while(|b| is_token_byte(b) && b != b']');
+        if a.is_empty() {
+            self.pos = start;
+            return Err(self.err("atom"));
+        }
+        Ok(self.buf.get(start..self.pos).unwrap_or_default())
+    }
+
+    pub(crate) fn atom_string(&mut self) -> PResult<String> {
+        self.atom().map(|a| String::from_utf8_lossy(a).into_owned())
+    }
+
+    /// `string = quoted / literal`
+    pub(crate) fn string(&mut self) -> PResult<Bytes> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            Some(b'{' | b'~') => self.literal(),
+            _ => Err(self.err("string")),
+        }
+    }
+
+    /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`, accepting 8-bit bytes and any escaped byte.
+    pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
+        self.expect(b'"', "quoted string")?;
+        let start = self.pos;
+        let rest = self.rest();
+        let Some(end) = memchr::memchr2(b'"', b'\\', rest) else {
+            return Err(self.err("closing quote"));
+        };
+        if rest.get(end) == Some(&b'"') {
+            let s = self.buf.slice(start..start.saturating_add(end));
+            if s.contains(&b'\n') {
+                return Err(self.err("closing quote before line end"));
+            }
+            self.pos = start.saturating_add(end).saturating_add(1);
+            return Ok(s);
+        }
+        // Escapes present: unescape into a new buffer (rare: only names with `"` or `\`).
+        let mut out = Vec::with_capacity(end.saturating_add(16));
+        loop {
+            match self.peek() {
+                None | Some(b'\n') => return Err(self.err("closing quote")),
+                Some(b'"') => {
+                    self.bump();
+                    return Ok(Bytes::from(out));
+                }
+                Some(b'\\') => {
+                    self.bump();
+                    match self.peek() {
+                        Some(b) if b != b'\n' => {
+                            out.push(b);
+                            self.bump();
+                        }
+                        _ => return Err(self.err("escaped character")),
+                    }
+                }
+                Some(b) => {
+                    out.push(b);
+                    self.bump();
+                }
+            }
+        }
+    }
+
+    /// The header of a literal: `"{" number64 ["+"] "}" CRLF` or `"~{" ...` (literal8).
+    /// Returns the announced length.
+    pub(crate) fn literal_header(&mut self) -> PResult<u64> {
+        self.eat(b'~');
+        self.expect(b'{', "literal")?;
+        let n = self.number64()?;
+        let _ = self.eat(b'+') || self.eat(b'-');
+        self.expect(b'}', "literal end brace")?;
+        self.eat(b'\r');
+        self.expect(b'\n', "line end after literal header")?;
+        Ok(n)
+    }
+
+    /// Whether a literal header here is the last thing of the frame: the framer cut the frame
+    /// there to stream the literal's content.
+    pub(crate) fn literal_is_streamed(&self) -> Option<u64> {
+        if !matches!(self.peek(), Some(b'{' | b'~')) {
+            return None;
+        }
+        let mut probe = Cursor {
+            buf: self.buf.clone(),
+            pos: self.pos,
+            depth: 0,
+            limits: self.limits,
+        };
+        let n = probe.literal_header().ok()?;
+        (probe.pos == self.buf.len() && n > 0).then_some(n)
+    }
+
+    /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8`, as a slice of the frame.
+    pub(crate) fn literal(&mut self) -> PResult<Bytes> {
+        let n = self.literal_header()?;
+        let n = usize::try_from(n).map_err(|_| self.err("literal that fits memory"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(self.err("literal data"))?;
+        let s = self.buf.slice(self.pos..end);
+        self.pos = end;
+        Ok(s)
+    }
+
+    /// `nstring = string / nil`, tolerantly: an atom where a string belongs is taken as its
+    /// text (some servers leave names unquoted).
+    pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
+        match self.peek() {
+            Some(b'"' | b'{' | b'~') => self.string().map(Some),
+            _ if self.eat_word("NIL") => Ok(None),
+            _ => {
+                let start = self.pos;
+                self.atom()?;
+                Ok(Some(self.buf.slice(start..self.pos)))
+            }
+        }
+    }
+
+    /// `astring = 1*ASTRING-CHAR / string`
+    pub(crate) fn astring(&mut self) -> PResult<Bytes> {
+        match self.peek() {
+            Some(b'"' | b'{' | b'~') => self.string(),
+            _ => {
+                let s = self.take_bytes_while(is_token_byte);
+                if s.is_empty() {
+                    Err(self.err("astring"))
+                } else {
+                    Ok(s)
+                }
+            }
+        }
+    }
+
+    /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
+    pub(crate) fn text_nstring(&mut self) -> PResult<String> {
+        Ok(self
+            .nstring()?
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default())
+    }
+
+    /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.
+    pub(crate) fn paren_list<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        self.expect(b'(', "(")?;
+        self.enter()?;
+        let mut out = Vec::new();
+        loop {
+            self.sp();
+            if self.eat(b')') {
+                break;
+            }
+            self.check_items(out.len())?;
+            let before = self.pos;
+            out.push(item(self)?);
+            // An item that read nothing would loop until the item limit: a syntax error.
+            if self.pos == before {
+                return Err(self.err("list item"));
+            }
+        }
+        self.leave();
+        Ok(out)
+    }
+}
+
+/// Bytes that can be part of a bare token (atom, flag, number): anything but the separators.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    !matches!(b, b' ' | b'(' | b')' | b'\r' | b'\n' | b'"' | b'{') && b != 0
+}

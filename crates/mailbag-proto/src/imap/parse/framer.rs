@@ -1,0 +1,409 @@
+//! The framer: finds response boundaries in the byte stream, enforces the limits, and hands
+//! whole frames to the grammar (or streams a big FETCH body literal).
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::cursor::Cursor;
+use super::fetch::{msg_att, FetchList};
+use super::{response, Event, Limits, ParseError, ParseErrorKind, StreamedBody};
+use crate::imap::types::SeqNum;
+
+/// How many bytes of a skipped line are kept to recognise a literal header at its end.
+const TAIL: usize = 32;
+
+/// The streaming response parser.
+///
+/// Call [`feed`](Self::feed) with the bytes read from the connection, then
+/// [`next_event`](Self::next_event) until it returns `None` (it needs more bytes).
+///
+/// ```
+/// use mailbag_proto::imap::parse::{Event, ResponseParser};
+/// use mailbag_proto::imap::types::{Data, Response};
+///
+/// let mut parser = ResponseParser::new();
+/// parser.feed(b"* OK IMAP4rev2 ready\r\n* 3 EXI");
+/// assert!(matches!(parser.next_event(), Some(Event::Response(Response::Greeting(_)))));
+/// assert_eq!(parser.next_event(), None);
+/// parser.feed(b"STS\r\n");
+/// assert_eq!(parser.next_event(), Some(Event::Response(Response::Untagged(Data::Exists(3)))));
+/// ```
+#[derive(Debug)]
+pub struct ResponseParser {
+    buf: BytesMut,
+    state: State,
+    limits: Limits,
+    expect_greeting: bool,
+    /// A FETCH's body was streamed; the next frame is the rest of its item list.
+    in_fetch: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Finding the end of the response that starts at `buf[0]`: `scan` is how far it was
+    /// checked, `line_start` where the current line begins, `literal_left` how many bytes of
+    /// a buffered literal are still to come.
+    Frame {
+        scan: usize,
+        line_start: usize,
+        literal_left: u64,
+    },
+    /// Passing on `left` more bytes of a streamed literal.
+    Stream { left: u64 },
+    /// Dropping a bad response up to its end; `tail` is the end of the current line so far.
+    Skip { literal_left: u64, tail: Vec<u8> },
+}
+
+const FRESH: State = State::Frame {
+    scan: 0,
+    line_start: 0,
+    literal_left: 0,
+};
+
+impl Default for ResponseParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ResponseParser {
+    /// A parser for a new connection: the first response is read as the greeting.
+    pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// A parser with the given limits, expecting a greeting first.
+    pub fn with_limits(limits: Limits) -> Self {
+        ResponseParser {
+            buf: BytesMut::new(),
+            state: FRESH,
+            limits,
+            expect_greeting: true,
+            in_fetch: false,
+        }
+    }
+
+    /// Whether the next response is read as a greeting; turn it off for a parser that starts
+    /// mid-session (after STARTTLS or COMPRESS the driver keeps the same parser).
+    pub fn set_expect_greeting(&mut self, expect: bool) {
+        self.expect_greeting = expect;
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Appends received bytes. Call [`next_event`](Self::next_event) until `None` afterwards:
+    /// the limits are enforced there.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// How many received bytes wait in the parser.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops every buffered byte and any partial response, returning how many bytes were
+    /// dropped. For STARTTLS: bytes received before the TLS switch must not be trusted.
+    pub fn discard_buffered(&mut self) -> usize {
+        let n = self.buf.len();
+        self.buf.clear();
+        self.state = FRESH;
+        self.in_fetch = false;
+        n
+    }
+
+    /// The next event, or `None` when more bytes are needed.
+    pub fn next_event(&mut self) -> Option<Event> {
+        loop {
+            match &mut self.state {
+                State::Stream { left } => {
+                    if *left == 0 {
+                        self.state = FRESH;
+                        continue;
+                    }
+                    if self.buf.is_empty() {
+                        return None;
+                    }
+                    let n = usize::try_from(*left)
+                        .unwrap_or(usize::MAX)
+                        .min(self.buf.len());
+                    *left = left.saturating_sub(n as u64);
+                    return Some(Event::BodyChunk(self.buf.split_to(n).freeze()));
+                }
+                State::Skip { literal_left, tail } => {
+                    if !skip(&mut self.buf, literal_left, tail) {
+                        return None;
+                    }
+                    self.state = FRESH;
+                }
+                State::Frame {
+                    scan,
+                    line_start,
+                    literal_left,
+                } => {
+                    if *literal_left > 0 {
+                        let avail = self.buf.len().saturating_sub(*scan);
+                        let take = usize::try_from(*literal_left)
+                            .unwrap_or(usize::MAX)
+                            .min(avail);
+                        *scan = scan.saturating_add(take);
+                        *literal_left = literal_left.saturating_sub(take as u64);
+                        if *literal_left > 0 {
+                            return None;
+                        }
+                        *line_start = *scan;
+                    }
+                    let from = *scan;
+                    let found = self
+                        .buf
+                        .get(from..)
+                        .and_then(|rest| memchr::memchr(b'\n', rest));
+                    let Some(i) = found else {
+                        *scan = self.buf.len();
+                        if self.buf.len().saturating_sub(*line_start) > self.limits.max_line_len {
+                            let limit = self.limits.max_line_len;
+                            let upto = line_start.saturating_add(limit).saturating_add(1);
+                            return Some(self.fail(ParseErrorKind::LineTooLong { limit }, upto));
+                        }
+                        return None;
+                    };
+                    let nl = from.saturating_add(i);
+                    let end = nl.saturating_add(1);
+                    let ls = *line_start;
+                    if end.saturating_sub(ls) > self.limits.max_line_len {
+                        let limit = self.limits.max_line_len;
+                        let upto = ls.saturating_add(limit).saturating_add(1);
+                        return Some(self.fail(ParseErrorKind::LineTooLong { limit }, upto));
+                    }
+                    let line = self.buf.get(ls..end).unwrap_or_default();
+                    match literal_at_end(line) {
+                        None => {
+                            let frame = self.buf.split_to(end).freeze();
+                            self.state = FRESH;
+                            return Some(self.parse_frame(frame));
+                        }
+                        Some(n) => {
+                            if let Some(ev) = self.literal(n, ls, end) {
+                                return Some(ev);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A literal of `n` bytes is announced at the end of the line `ls..end`: stream it,
+    /// buffer it, or refuse it.
+    fn literal(&mut self, n: u64, ls: usize, end: usize) -> Option<Event> {
+        if n > self.limits.stream_threshold && n <= self.limits.max_streamed_literal {
+            if let Some(ev) = self.try_stream(end) {
+                return Some(ev);
+            }
+        }
+        if n > self.limits.max_literal_size {
+            let limit = self.limits.max_literal_size;
+            self.state = State::Frame {
+                scan: ls,
+                line_start: ls,
+                literal_left: 0,
+            };
+            return Some(self.fail(ParseErrorKind::LiteralTooLarge { size: n, limit }, end));
+        }
+        let total = u64::try_from(end).unwrap_or(u64::MAX).saturating_add(n);
+        if total > self.limits.max_response_size as u64 {
+            let limit = self.limits.max_response_size;
+            self.state = State::Frame {
+                scan: ls,
+                line_start: ls,
+                literal_left: 0,
+            };
+            return Some(self.fail(ParseErrorKind::ResponseTooLarge { limit }, end));
+        }
+        self.state = State::Frame {
+            scan: end,
+            line_start: end,
+            literal_left: n,
+        };
+        if n == 0 {
+            // An empty literal: the next line continues at once.
+            self.state = State::Frame {
+                scan: end,
+                line_start: end,
+                literal_left: 0,
+            };
+        }
+        None
+    }
+
+    /// Tries to read `buf[..end]` as the head of a FETCH whose body literal is streamed.
+    fn try_stream(&mut self, end: usize) -> Option<Event> {
+        let head = Bytes::copy_from_slice(self.buf.get(..end)?);
+        let mut c = Cursor::new(head, &self.limits);
+        let (seq, list) = if self.in_fetch {
+            (None, msg_att(&mut c, false).ok()?)
+        } else {
+            let seq = fetch_head(&mut c)?;
+            (Some(seq), msg_att(&mut c, true).ok()?)
+        };
+        let FetchList::Streamed { items, item, len } = list else {
+            return None;
+        };
+        self.buf.advance(end);
+        self.state = State::Stream { left: len };
+        let body = StreamedBody { item, len };
+        self.in_fetch = true;
+        Some(match seq {
+            Some(seq) => Event::FetchStart { seq, items, body },
+            None => Event::FetchBody { items, body },
+        })
+    }
+
+    /// Reports the response in the buffer as skipped and drops it up to its end. The current
+    /// state's `line_start` says where the line being skipped begins: everything before is
+    /// complete and dropped at once, the rest goes through [`skip`]. The error shows the
+    /// bytes up to `upto`, where the fault was found, so that it does not depend on how the
+    /// input was cut.
+    fn fail(&mut self, kind: ParseErrorKind, upto: usize) -> Event {
+        let ls = match self.state {
+            State::Frame { line_start, .. } => line_start,
+            _ => 0,
+        };
+        let shown = self.buf.len().min(self.limits.error_bytes).min(upto);
+        let bytes = Bytes::copy_from_slice(self.buf.get(..shown).unwrap_or_default());
+        self.buf.advance(ls.min(self.buf.len()));
+        self.state = State::Skip {
+            literal_left: 0,
+            tail: Vec::new(),
+        };
+        self.in_fetch = false;
+        Event::Error(ParseError { kind, bytes })
+    }
+
+    fn parse_frame(&mut self, frame: Bytes) -> Event {
+        let mut c = Cursor::new(frame.clone(), &self.limits);
+        let result = if self.in_fetch {
+            self.in_fetch = false;
+            match msg_att(&mut c, false).and_then(|l| c.eol().map(|()| l)) {
+                Ok(FetchList::Closed(items)) => Ok(Event::FetchEnd { items }),
+                Ok(FetchList::Streamed { .. }) => Err(c.err("end of FETCH")),
+                Err(e) => Err(e),
+            }
+        } else if self.expect_greeting {
+            self.expect_greeting = false;
+            response::greeting(&mut c).map(Event::Response)
+        } else {
+            response::response(&mut c).map(Event::Response)
+        };
+        result.unwrap_or_else(|e| {
+            let shown = frame.len().min(self.limits.error_bytes);
+            Event::Error(ParseError {
+                kind: ParseErrorKind::Syntax(e),
+                bytes: frame.slice(..shown),
+            })
+        })
+    }
+}
+
+/// `"*" SP nz-number SP "FETCH" SP`, the start of a FETCH response.
+fn fetch_head(c: &mut Cursor) -> Option<SeqNum> {
+    c.expect(b'*', "*").ok()?;
+    c.sp();
+    let seq = SeqNum::from(c.nz_number().ok()?);
+    c.sp();
+    c.eat_word("FETCH").then_some(())?;
+    c.sp();
+    Some(seq)
+}
+
+/// Drops bytes of a skipped response; true when its end was reached.
+fn skip(buf: &mut BytesMut, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool {
+    loop {
+        if *literal_left > 0 {
+            let n = usize::try_from(*literal_left)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            buf.advance(n);
+            *literal_left = literal_left.saturating_sub(n as u64);
+            if *literal_left > 0 {
+                return false;
+            }
+        }
+        match memchr::memchr(b'\n', buf) {
+            None => {
+                let keep = buf.len().min(TAIL);
+                tail.extend_from_slice(
+                    buf.get(buf.len().saturating_sub(keep)..)
+                        .unwrap_or_default(),
+                );
+                let excess = tail.len().saturating_sub(TAIL);
+                tail.drain(..excess);
+                buf.clear();
+                return false;
+            }
+            Some(i) => {
+                let end = i.saturating_add(1);
+                tail.extend_from_slice(buf.get(..end).unwrap_or_default());
+                let announced = literal_at_end(tail);
+                tail.clear();
+                buf.advance(end);
+                match announced {
+                    Some(n) if n > 0 => *literal_left = n,
+                    Some(_) => {}
+                    None => return true,
+                }
+            }
+        }
+    }
+}
+
+/// The length of the literal announced at the end of `line` (`{n}`, `{n+}`, `{n-}`,
+/// `~{n}` then CRLF or LF); a length too large for u64 reads as `u64::MAX` so it is refused
+/// by the limits rather than misread.
+fn literal_at_end(line: &[u8]) -> Option<u64> {
+    let line = line.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = line.strip_suffix(b"}")?;
+    let line = line
+        .strip_suffix(b"+")
+        .or_else(|| line.strip_suffix(b"-"))
+        .unwrap_or(line);
+    let digits = line.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let (rest, digits) = line.split_at(line.len().saturating_sub(digits));
+    rest.strip_suffix(b"{")?;
+    let mut n: u64 = 0;
+    for &d in digits {
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+        {
+            Some(n) => n,
+            None => return Some(u64::MAX),
+        };
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_headers() {
+        assert_eq!(literal_at_end(b"* 1 FETCH (BODY[] {12}\r\n"), Some(12));
+        assert_eq!(literal_at_end(b"a {0+}\n"), Some(0));
+        assert_eq!(literal_at_end(b"a ~{5}\r\n"), Some(5));
+        assert_eq!(
+            literal_at_end(b"a {99999999999999999999999}\r\n"),
+            Some(u64::MAX)
+        );
+        assert_eq!(literal_at_end(b"a {}\r\n"), None);
+        assert_eq!(literal_at_end(b"a }\r\n"), None);
+        assert_eq!(literal_at_end(b"a b\r\n"), None);
+    }
+}

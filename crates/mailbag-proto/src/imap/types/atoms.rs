@@ -1,0 +1,144 @@
+//! Tags and flags (RFC 9051 `tag`, `flag`, `flag-perm`, `flag-fetch`).
+
+use std::fmt;
+
+/// A command tag: the atom a client puts before a command and the server repeats in the
+/// command's completion. The client state machine makes them; this type only guarantees they
+/// can go on the wire (non-empty, `ASTRING-CHAR` except `+`).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag(String);
+
+/// The error for a string that cannot be a tag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid IMAP tag: {0:?}")]
+pub struct InvalidTag(pub String);
+
+impl Tag {
+    /// A tag, or an error when `s` is empty or holds a byte the grammar forbids in a tag.
+    pub fn new(s: impl Into<String>) -> Result<Self, InvalidTag> {
+        let s = s.into();
+        if !s.is_empty() && s.bytes().all(|b| is_astring_char(b) && b != b'+') {
+            Ok(Tag(s))
+        } else {
+            Err(InvalidTag(s))
+        }
+    }
+
+    /// Builds a tag from bytes a server sent, which the parser already checked.
+    pub(crate) fn from_wire(s: &[u8]) -> Self {
+        Tag(String::from_utf8_lossy(s).into_owned())
+    }
+
+    /// The tag text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tag({})", self.0)
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `ATOM-CHAR = <any CHAR except atom-specials>` (RFC 9051 section 9).
+pub(crate) fn is_atom_char(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e)
+        && !matches!(
+            b,
+            b'(' | b')' | b'{' | b' ' | b'%' | b'*' | b'"' | b'\\' | b']'
+        )
+}
+
+/// `ASTRING-CHAR = ATOM-CHAR / resp-specials`
+pub(crate) fn is_astring_char(b: u8) -> bool {
+    is_atom_char(b) || b == b']'
+}
+
+/// A message flag (RFC 9051 2.3.2), as seen in FLAGS, PERMANENTFLAGS and STORE.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Flag {
+    /// `\Seen`
+    Seen,
+    /// `\Answered`
+    Answered,
+    /// `\Flagged`
+    Flagged,
+    /// `\Deleted`
+    Deleted,
+    /// `\Draft`
+    Draft,
+    /// `\Recent` (IMAP4rev1 only; the server sets it, a client cannot store it).
+    Recent,
+    /// `\*` in PERMANENTFLAGS: the client may create new keywords.
+    MayCreate,
+    /// A keyword such as `$Forwarded` or `NonJunk`. Kept as sent, including the `[` and `]`
+    /// some servers let through.
+    Keyword(String),
+    /// Another `\`-prefixed flag (the text after the backslash).
+    Extension(String),
+}
+
+impl Flag {
+    /// The flag for its wire form (`\Seen`, `$Junk`, ...); system flags match without regard
+    /// to case, as RFC 9051 says atoms do.
+    pub fn from_wire(s: &str) -> Flag {
+        match s.strip_prefix('\\') {
+            Some(name) => match name.to_ascii_lowercase().as_str() {
+                "seen" => Flag::Seen,
+                "answered" => Flag::Answered,
+                "flagged" => Flag::Flagged,
+                "deleted" => Flag::Deleted,
+                "draft" => Flag::Draft,
+                "recent" => Flag::Recent,
+                "*" => Flag::MayCreate,
+                _ => Flag::Extension(name.to_string()),
+            },
+            None => Flag::Keyword(s.to_string()),
+        }
+    }
+
+    /// A keyword flag, or `None` if `s` is empty or holds a byte not allowed in an atom.
+    pub fn keyword(s: &str) -> Option<Flag> {
+        (!s.is_empty() && s.bytes().all(is_atom_char)).then(|| Flag::Keyword(s.to_string()))
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Flag::Seen => f.write_str("\\Seen"),
+            Flag::Answered => f.write_str("\\Answered"),
+            Flag::Flagged => f.write_str("\\Flagged"),
+            Flag::Deleted => f.write_str("\\Deleted"),
+            Flag::Draft => f.write_str("\\Draft"),
+            Flag::Recent => f.write_str("\\Recent"),
+            Flag::MayCreate => f.write_str("\\*"),
+            Flag::Keyword(k) => f.write_str(k),
+            Flag::Extension(e) => write!(f, "\\{e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_flags() {
+        assert!(Tag::new("A0001").is_ok());
+        assert!(Tag::new("").is_err());
+        assert!(Tag::new("a b").is_err());
+        assert!(Tag::new("a+").is_err());
+        assert_eq!(Flag::from_wire("\\SEEN"), Flag::Seen);
+        assert_eq!(Flag::from_wire("\\*"), Flag::MayCreate);
+        assert_eq!(Flag::from_wire("$Junk").to_string(), "$Junk");
+        assert_eq!(Flag::keyword("a b"), None);
+    }
+}
