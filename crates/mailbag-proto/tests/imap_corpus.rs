@@ -85,6 +85,17 @@ fn corpus_parses() {
                 eprintln!("{rel}: {}", text.chars().take(300).collect::<String>());
             }
         }
+        // The same replies with every body literal over 16 bytes streamed must not fail
+        // where the buffered run did not.
+        let limits = mailbag_proto::imap::parse::Limits {
+            stream_threshold: 16,
+            ..Default::default()
+        };
+        let streamed = imap_common::parse_all_ways_with(&input, greeting, &limits);
+        let streamed_errors = streamed
+            .iter()
+            .filter(|e| matches!(e, Event::Error(_)))
+            .count();
         let errors: Vec<_> = events
             .iter()
             .filter_map(|e| match e {
@@ -92,7 +103,11 @@ fn corpus_parses() {
                 _ => None,
             })
             .collect();
-        if errors.is_empty() {
+        if streamed_errors > errors.len() {
+            failed.push(format!(
+                "{rel}: {streamed_errors} errors when streaming bodies"
+            ));
+        } else if errors.is_empty() {
             clean += 1;
         } else if ALLOWED.iter().any(|(f, _)| *f == rel) {
             allowed += 1;

@@ -719,3 +719,42 @@ fn streamed_body_keeps_items_around_it() {
     );
     assert_eq!(evs[5], Event::Response(Response::Untagged(Data::Exists(8))));
 }
+
+#[test]
+fn streaming_with_lf_line_ends_and_small_threshold() {
+    let limits = mailbag_proto::imap::parse::Limits {
+        stream_threshold: 4,
+        ..Default::default()
+    };
+    let input = b"* 1 FETCH (UID 2 BODY[TEXT] {10}\nabcdefghij FLAGS (\\Seen))\n* 2 FETCH (BODY[] {3}\nxyz)\n";
+    let evs = imap_common::parse_all_ways_with(input, false, &limits);
+    assert!(
+        matches!(&evs[0], Event::FetchStart { items, body, .. } if items.len() == 1 && body.len == 10)
+    );
+    assert_eq!(evs[1], Event::BodyChunk(Bytes::from_static(b"abcdefghij")));
+    assert_eq!(
+        evs[2],
+        Event::FetchEnd {
+            items: vec![FetchItem::Flags(vec![Flag::Seen])]
+        }
+    );
+    // At or under the threshold: one whole response.
+    assert!(
+        matches!(&evs[3], Event::Response(Response::Untagged(Data::Fetch { items, .. })) if items.len() == 1)
+    );
+    assert_eq!(evs.len(), 4);
+}
+
+#[test]
+fn discard_buffered_drops_partial_input() {
+    let mut p = mailbag_proto::imap::parse::ResponseParser::new();
+    p.set_expect_greeting(false);
+    p.feed(b"* 1 FETCH (BODY[] {5}\r\nab");
+    assert_eq!(p.next_event(), None);
+    assert_eq!(p.discard_buffered(), 25);
+    p.feed(b"* 4 EXISTS\r\n");
+    assert_eq!(
+        p.next_event(),
+        Some(Event::Response(Response::Untagged(Data::Exists(4))))
+    );
+}

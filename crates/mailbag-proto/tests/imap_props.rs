@@ -65,5 +65,8 @@ proptest! {
             *b = byte;
         }
         imap_common::parse_all_ways(&input, false);
+        // Again with every body literal over 2 bytes streamed.
+        let limits = Limits { stream_threshold: 2, ..Limits::default() };
+        imap_common::parse_all_ways_with(&input, false, &limits);
     }
 }

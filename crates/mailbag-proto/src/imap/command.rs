@@ -1,8 +1,8 @@
 //! Client commands (RFC 9051 section 6, RFC 3501, and the extensions of the issue).
 //!
-//! A [`Command`] holds typed values only; [`crate::imap::encode`] turns it into bytes. Whether
-//! a command is UID-based follows from its [`MessageSet`]: `MessageSet::Uid` makes
-//! `UID FETCH`, `UID STORE` and so on, so a UID can never be sent as a sequence number.
+//! A [`Command`] holds typed values only; [`encode`](crate::imap::encode()) turns it into
+//! bytes. Whether a command is UID-based follows from its [`MessageSet`]: `MessageSet::Uid`
+//! makes `UID FETCH`, `UID STORE` and so on, so a UID can never be sent as a sequence number.
 
 use crate::imap::search::SearchKey;
 use crate::imap::types::{

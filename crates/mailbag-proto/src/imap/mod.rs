@@ -4,7 +4,7 @@
 //! - [`types`]: the values exchanged (numbers, sequence sets, mailbox names, flags,
 //!   capabilities, responses and their data).
 //! - [`parse`]: [`ResponseParser`] turns received bytes into [`Event`]s.
-//! - [`command`], [`search`] and [`encode`]: a [`Command`] becomes [`Fragment`]s to send.
+//! - [`command`], [`search`] and [`encode`](mod@encode): a [`Command`] becomes [`Fragment`]s to send.
 //!
 //! ```
 //! use mailbag_proto::imap::{encode, Command, EncodeOptions, Event, Fragment, ResponseParser, Tag};

@@ -50,7 +50,7 @@ fn flush(units: &mut Vec<u16>, out: &mut String) {
         let chars = chunk.len() + 1;
         for i in 0..chars {
             let idx = ((n >> (18 - 6 * i)) & 63) as usize;
-            out.push(char::from(ALPHABET[idx]));
+            out.push(char::from(ALPHABET.get(idx).copied().unwrap_or(b'A')));
         }
     }
     out.push('-');
@@ -78,22 +78,22 @@ pub fn decode(input: &[u8]) -> Result<String, InvalidUtf7> {
                 return Err(InvalidUtf7 { position: i });
             }
             out.push(char::from(b));
-            i += 1;
+            i = i.saturating_add(1);
             continue;
         }
         let start = i;
         let end = input
-            .get(i + 1..)
+            .get(i.saturating_add(1)..)
             .and_then(|rest| rest.iter().position(|&c| c == b'-'))
-            .map(|p| i + 1 + p)
+            .map(|p| i.saturating_add(1).saturating_add(p))
             .ok_or(InvalidUtf7 { position: start })?;
-        let run = input.get(i + 1..end).unwrap_or_default();
+        let run = input.get(i.saturating_add(1)..end).unwrap_or_default();
         if run.is_empty() {
             out.push('&');
         } else {
             decode_run(run, start, &mut out)?;
         }
-        i = end + 1;
+        i = end.saturating_add(1);
     }
     Ok(out)
 }

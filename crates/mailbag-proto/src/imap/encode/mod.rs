@@ -11,6 +11,7 @@
 
 mod commands;
 mod items;
+mod params;
 
 use base64::Engine as _;
 

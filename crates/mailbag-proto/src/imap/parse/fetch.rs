@@ -50,7 +50,7 @@ pub(crate) fn msg_att(c: &mut Cursor, open: bool) -> PResult<FetchList> {
                 continue;
             }
             // A list cut off by the end of the line: some servers forget the ")".
-            Some(b'\r' | b'\n') | None if extra == 0 && !items.is_empty() => {
+            Some(b'\r' | b'\n') | None if extra == 0 && (!items.is_empty() || !open) => {
                 return Ok(FetchList::Closed(items));
             }
             _ => {}

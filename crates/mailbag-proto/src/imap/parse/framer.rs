@@ -293,7 +293,16 @@ impl ResponseParser {
             }
         } else if self.expect_greeting {
             self.expect_greeting = false;
-            response::greeting(&mut c).map(Event::Response)
+            // A server that starts with something other than a greeting (or a recording
+            // that does) still gets its first response read.
+            response::greeting(&mut c)
+                .map(Event::Response)
+                .or_else(|e| {
+                    let mut c = Cursor::new(frame.clone(), &self.limits);
+                    response::response(&mut c)
+                        .map(Event::Response)
+                        .map_err(|_| e)
+                })
         } else {
             response::response(&mut c).map(Event::Response)
         };
