@@ -31,6 +31,7 @@
 //! assert_eq!(parser.next_event(), None);
 //! ```
 
+pub mod client;
 pub mod command;
 pub mod encode;
 pub mod parse;

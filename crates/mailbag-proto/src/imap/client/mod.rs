@@ -1,0 +1,654 @@
+//! The IMAP client state machine, with no I/O and no clock (RFC 9051 sections 3, 5.5, 6;
+//! RFC 2177 IDLE; RFC 4959 SASL-IR; RFC 7888 LITERAL+/-; RFC 4978 COMPRESS).
+//!
+//! A driver owns the socket and calls, in a loop:
+//! - inputs: [`ClientCore::submit`] / [`ClientCore::authenticate`] (the program's commands),
+//!   [`ClientCore::handle_input`] (bytes received), [`ClientCore::handle_timeout`] (when
+//!   [`ClientCore::poll_timeout`] said so), [`ClientCore::set_idle`] (IDLE mode);
+//! - outputs: [`ClientCore::poll_transmit`] (bytes to write), [`ClientCore::poll_event`]
+//!   (what happened, in order), [`ClientCore::poll_trace`] (redacted protocol lines to log).
+//!
+//! Commands go out pipelined unless RFC 9051 section 5.5 forbids it: a command naming
+//! messages by sequence number waits while a command that may expunge is in progress, and
+//! nothing passes STARTTLS, COMPRESS, AUTHENTICATE, IDLE or LOGOUT. A synchronising literal
+//! waits for the server's `+`. Untagged data goes to the first command in flight that asked
+//! for that kind of data; everything else is a [`Notification`], emitted at once.
+
+mod event;
+mod kind;
+mod route;
+mod view;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+use crate::imap::command::Command;
+use crate::imap::encode::{
+    authenticate_response, done, encode, EncodeOptions, Fragment, LiteralMode,
+};
+use crate::imap::parse::{Event, Limits, ResponseParser};
+use crate::imap::types::{Capability, Continuation, Response, Status, StatusText, Tag};
+use crate::sasl::SaslClient;
+
+pub use event::{ClientError, ClientEvent, CommandId, ConnectionState, Notification};
+pub use view::MailboxView;
+
+use kind::Kind;
+
+/// Settings of the core.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Parser limits.
+    pub limits: Limits,
+    /// A command with no byte received for this long times out (`None`: never).
+    pub command_timeout: Option<Duration>,
+    /// IDLE is ended and re-issued after this long (RFC 2177 asks for under 29 minutes).
+    pub idle_refresh: Duration,
+    /// Without IDLE, the IDLE mode polls with NOOP at this interval.
+    pub poll_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            limits: Limits::default(),
+            command_timeout: Some(Duration::from_secs(120)),
+            idle_refresh: Duration::from_secs(28 * 60),
+            poll_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A command sent or waiting to be sent.
+#[derive(Debug)]
+struct Pending {
+    id: CommandId,
+    tag: Tag,
+    kind: Kind,
+    name: &'static str,
+    /// Fragments not yet written (after a synchronising literal's header).
+    rest: VecDeque<Fragment>,
+    sasl: Option<SaslClient>,
+    /// The core issued it itself (IDLE, NOOP polling): no events of its own.
+    internal: bool,
+}
+
+/// The IMAP client core: see the module documentation for the calling order.
+#[derive(Debug)]
+pub struct ClientCore {
+    config: Config,
+    parser: ResponseParser,
+    state: ConnectionState,
+    /// The state once every command submitted so far succeeds; commands are checked against it.
+    projected: ConnectionState,
+    capabilities: Vec<Capability>,
+    enabled: Vec<Capability>,
+    view: MailboxView,
+    next_tag: u64,
+    queue: VecDeque<Pending>,
+    in_flight: Vec<Pending>,
+    /// A command whose synchronising literal waits for `+` (always the last in flight).
+    awaiting_continuation: bool,
+    out: Vec<u8>,
+    events: VecDeque<ClientEvent>,
+    trace: VecDeque<String>,
+    /// The command a streamed FETCH body belongs to.
+    streaming: Option<CommandId>,
+    idle_mode: bool,
+    idle_done_sent: bool,
+    idle_since: Option<Instant>,
+    last_activity: Option<Instant>,
+    last_poll: Option<Instant>,
+    /// Switching the stream (STARTTLS, COMPRESS): input is not parsed until the driver is done.
+    switching: bool,
+}
+
+impl ClientCore {
+    /// A core waiting for the server's greeting.
+    pub fn new(config: Config) -> Self {
+        let parser = ResponseParser::with_limits(config.limits.clone());
+        ClientCore {
+            config,
+            parser,
+            state: ConnectionState::Greeting,
+            projected: ConnectionState::Greeting,
+            capabilities: Vec::new(),
+            enabled: Vec::new(),
+            view: MailboxView::default(),
+            next_tag: 1,
+            queue: VecDeque::new(),
+            in_flight: Vec::new(),
+            awaiting_continuation: false,
+            out: Vec::new(),
+            events: VecDeque::new(),
+            trace: VecDeque::new(),
+            streaming: None,
+            idle_mode: false,
+            idle_done_sent: false,
+            idle_since: None,
+            last_activity: None,
+            last_poll: None,
+            switching: false,
+        }
+    }
+
+    // ---- getters ----
+
+    /// The connection state.
+    pub fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    /// The server's capabilities as last announced (empty after STARTTLS until re-read).
+    pub fn capabilities(&self) -> &[Capability] {
+        &self.capabilities
+    }
+
+    /// Whether the server announced `cap`.
+    pub fn has(&self, cap: &Capability) -> bool {
+        self.capabilities.contains(cap)
+    }
+
+    /// The extensions ENABLEd so far.
+    pub fn enabled(&self) -> &[Capability] {
+        &self.enabled
+    }
+
+    /// The selected mailbox as far as known.
+    pub fn view(&self) -> &MailboxView {
+        &self.view
+    }
+
+    /// Whether commands are in flight or waiting to go out.
+    pub fn is_busy(&self) -> bool {
+        self.in_flight.iter().any(|p| !p.internal) || !self.queue.is_empty()
+    }
+
+    // ---- inputs ----
+
+    /// Submits a command; it goes out as soon as the pipelining rules allow.
+    ///
+    /// # Errors
+    /// [`ClientError::WrongState`] when the command is not valid in the state the connection
+    /// will be in once the commands before it succeed; [`ClientError::Encode`];
+    /// use [`ClientCore::authenticate`] for AUTHENTICATE.
+    pub fn submit(&mut self, now: Instant, command: Command) -> Result<CommandId, ClientError> {
+        let (kind, name) = Kind::of(&command);
+        if kind == Kind::Authenticate {
+            return Err(ClientError::WrongState {
+                command: "AUTHENTICATE (use ClientCore::authenticate)",
+                state: self.projected,
+            });
+        }
+        self.enqueue(now, command, kind, name, None, false)
+    }
+
+    /// Submits AUTHENTICATE with `sasl`, sending the initial response with the command when
+    /// the server offers SASL-IR (RFC 4959).
+    ///
+    /// # Errors
+    /// As [`ClientCore::submit`], and [`ClientError::Sasl`].
+    pub fn authenticate(
+        &mut self,
+        now: Instant,
+        mut sasl: SaslClient,
+    ) -> Result<CommandId, ClientError> {
+        let mechanism = sasl.mechanism().name().to_owned();
+        let initial_response = if self.has(&Capability::SaslIr) {
+            match sasl.initial_response() {
+                Some(Ok(r)) => Some(crate::Secret::new(r)),
+                Some(Err(e)) => return Err(ClientError::Sasl(e.to_string())),
+                None => None,
+            }
+        } else {
+            None
+        };
+        let command = Command::Authenticate {
+            mechanism,
+            initial_response,
+        };
+        self.enqueue(
+            now,
+            command,
+            Kind::Authenticate,
+            "AUTHENTICATE",
+            Some(sasl),
+            false,
+        )
+    }
+
+    fn enqueue(
+        &mut self,
+        now: Instant,
+        command: Command,
+        kind: Kind,
+        name: &'static str,
+        sasl: Option<SaslClient>,
+        internal: bool,
+    ) -> Result<CommandId, ClientError> {
+        if !kind.valid_in(&command, self.projected) {
+            return Err(ClientError::WrongState {
+                command: name,
+                state: self.projected,
+            });
+        }
+        let tag_text = format!("A{}", self.next_tag);
+        let tag = Tag::new(tag_text).map_err(|_| ClientError::NotOffered("tag"))?;
+        let options = self.encode_options();
+        let rest: VecDeque<Fragment> = encode(&tag, &command, &options)?.into();
+        let id = CommandId(self.next_tag);
+        self.next_tag = self.next_tag.saturating_add(1);
+        self.projected = kind.next_state(self.projected);
+        self.queue.push_back(Pending {
+            id,
+            tag,
+            kind,
+            name,
+            rest,
+            sasl,
+            internal,
+        });
+        if self.last_activity.is_none() || !self.in_flight.iter().any(|p| !p.internal) {
+            self.last_activity = Some(now);
+        }
+        self.pump(now);
+        Ok(id)
+    }
+
+    fn encode_options(&self) -> EncodeOptions {
+        EncodeOptions {
+            literal_plus: self.has(&Capability::LiteralPlus),
+            literal_minus: self.has(&Capability::LiteralMinus),
+            utf8: self.enabled.contains(&Capability::Utf8Accept),
+            binary: self.has(&Capability::Binary),
+        }
+    }
+
+    /// Turns the IDLE mode on or off. On: whenever nothing else is in flight the core sends
+    /// IDLE (or, without the IDLE capability, polls with NOOP); a command submitted meanwhile
+    /// sends DONE first and IDLE resumes after it. Off: DONE is sent at once.
+    pub fn set_idle(&mut self, now: Instant, on: bool) {
+        self.idle_mode = on;
+        self.last_poll = Some(now);
+        self.pump(now);
+    }
+
+    /// Whether the IDLE mode is on.
+    pub fn idle_mode(&self) -> bool {
+        self.idle_mode
+    }
+
+    /// Feeds bytes received from the server.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.last_activity = Some(now);
+        self.parser.feed(bytes);
+        self.process(now);
+    }
+
+    /// Call after the TLS handshake that followed [`ClientEvent::StartTls`]. Returns how many
+    /// bytes had arrived in clear after the server's go-ahead (they are discarded: anything
+    /// there was injected, CVE-2011-0411). Capabilities are forgotten and must be read again.
+    pub fn tls_established(&mut self, now: Instant) -> usize {
+        let injected = self.parser.discard_buffered();
+        self.capabilities.clear();
+        self.switching = false;
+        self.pump(now);
+        injected
+    }
+
+    /// Call once the driver compresses both directions after [`ClientEvent::CompressionStarted`].
+    pub fn compression_established(&mut self, now: Instant) {
+        self.switching = false;
+        self.process(now);
+        self.pump(now);
+    }
+
+    /// Handles the deadline [`ClientCore::poll_timeout`] announced.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let (Some(limit), Some(last)) = (self.config.command_timeout, self.last_activity) {
+            let waiting = self.in_flight.iter().find(|p| p.kind != Kind::Idle);
+            if let Some(p) = waiting {
+                if now >= last + limit {
+                    self.events.push_back(ClientEvent::TimedOut(p.id));
+                    self.last_activity = Some(now);
+                }
+            }
+        }
+        if let Some(since) = self.idle_since {
+            if now >= since + self.config.idle_refresh && !self.idle_done_sent {
+                self.send_done();
+            }
+        }
+        if self.idle_mode && !self.has(&Capability::Idle) && !self.is_busy() {
+            if let Some(last) = self.last_poll {
+                if now >= last + self.config.poll_interval {
+                    self.last_poll = Some(now);
+                    let _ = self.enqueue(now, Command::Noop, Kind::Noop, "NOOP", None, true);
+                }
+            }
+        }
+        self.pump(now);
+    }
+
+    // ---- outputs ----
+
+    /// The next time [`ClientCore::handle_timeout`] must be called, if any.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        if let (Some(limit), Some(last)) = (self.config.command_timeout, self.last_activity) {
+            if self.in_flight.iter().any(|p| p.kind != Kind::Idle) {
+                consider(last + limit);
+            }
+        }
+        if let Some(since) = self.idle_since {
+            if !self.idle_done_sent {
+                consider(since + self.config.idle_refresh);
+            }
+        }
+        if self.idle_mode && !self.has(&Capability::Idle) && !self.is_busy() {
+            if let Some(last) = self.last_poll {
+                consider(last + self.config.poll_interval);
+            }
+        }
+        next
+    }
+
+    /// Bytes to write to the server, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.out))
+        }
+    }
+
+    /// The next event, in the order things happened.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next protocol trace line (`C: ...` / `S: ...`), literals summarised by length and
+    /// credentials redacted.
+    pub fn poll_trace(&mut self) -> Option<String> {
+        self.trace.pop_front()
+    }
+
+    // ---- sending ----
+
+    /// Sends what the pipelining rules allow.
+    fn pump(&mut self, now: Instant) {
+        if self.switching || self.awaiting_continuation {
+            return;
+        }
+        loop {
+            let idle_in_flight = self.in_flight.iter().any(|p| p.kind == Kind::Idle);
+            if idle_in_flight {
+                if (!self.queue.is_empty() || !self.idle_mode) && !self.idle_done_sent {
+                    self.send_done();
+                }
+                if self.queue.is_empty() {
+                    return;
+                }
+            }
+            let Some(next) = self.queue.front() else {
+                self.maybe_idle(now);
+                return;
+            };
+            let blocked_by_barrier = self
+                .in_flight
+                .iter()
+                .any(|p| p.kind.is_barrier() && !(p.kind == Kind::Idle && self.idle_done_sent));
+            if blocked_by_barrier {
+                return;
+            }
+            if next.kind.is_barrier() && next.kind != Kind::Idle && !self.in_flight.is_empty() {
+                return;
+            }
+            if next.kind.uses_sequence_numbers()
+                && self
+                    .in_flight
+                    .iter()
+                    .any(|p| !p.kind.keeps_sequence_numbers() && p.kind != Kind::Idle)
+            {
+                return;
+            }
+            let Some(mut cmd) = self.queue.pop_front() else {
+                return;
+            };
+            let sensitive = matches!(cmd.kind, Kind::Login | Kind::Authenticate);
+            let waits = self.write_fragments(&mut cmd, sensitive);
+            self.in_flight.push(cmd);
+            if waits {
+                self.awaiting_continuation = true;
+                return;
+            }
+        }
+    }
+
+    /// Writes fragments up to the first synchronising literal; true if one waits for `+`.
+    fn write_fragments(&mut self, cmd: &mut Pending, sensitive: bool) -> bool {
+        while let Some(frag) = cmd.rest.pop_front() {
+            match frag {
+                Fragment::Line(line) => {
+                    self.trace_out(&line, sensitive, cmd.name);
+                    self.out.extend_from_slice(&line);
+                }
+                Fragment::Literal {
+                    data,
+                    mode: LiteralMode::Sync,
+                } => {
+                    cmd.rest.push_front(Fragment::Literal {
+                        data,
+                        mode: LiteralMode::Sync,
+                    });
+                    return true;
+                }
+                Fragment::Literal { data, .. } => {
+                    self.trace
+                        .push_back(format!("C: <literal of {} bytes>", data.len()));
+                    self.out.extend_from_slice(&data);
+                }
+            }
+        }
+        false
+    }
+
+    fn trace_out(&mut self, line: &[u8], sensitive: bool, name: &str) {
+        let text = if sensitive {
+            let tag_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+            format!(
+                "C: {} {name} <redacted>",
+                String::from_utf8_lossy(line.get(..tag_end).unwrap_or_default())
+            )
+        } else {
+            format!("C: {}", String::from_utf8_lossy(line).trim_end())
+        };
+        self.trace.push_back(text);
+    }
+
+    fn send_done(&mut self) {
+        self.trace.push_back("C: DONE".to_owned());
+        if let Fragment::Line(line) = done() {
+            self.out.extend_from_slice(&line);
+        }
+        self.idle_done_sent = true;
+        self.idle_since = None;
+    }
+
+    /// In IDLE mode with nothing to do, starts IDLE (RFC 2177).
+    fn maybe_idle(&mut self, now: Instant) {
+        if !self.idle_mode
+            || !self.in_flight.is_empty()
+            || !self.has(&Capability::Idle)
+            || !matches!(
+                self.state,
+                ConnectionState::Authenticated | ConnectionState::Selected
+            )
+        {
+            return;
+        }
+        self.idle_done_sent = false;
+        let _ = self.enqueue(now, Command::Idle, Kind::Idle, "IDLE", None, true);
+    }
+
+    // ---- receiving ----
+
+    fn process(&mut self, now: Instant) {
+        while !self.switching {
+            let Some(event) = self.parser.next_event() else {
+                break;
+            };
+            self.handle_event(now, event);
+        }
+        self.pump(now);
+    }
+
+    fn handle_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Response(Response::Greeting(status)) => self.on_greeting(status),
+            Event::Response(Response::Tagged { tag, status }) => self.on_tagged(now, &tag, status),
+            Event::Response(Response::Continuation(c)) => self.on_continuation(now, c),
+            Event::Response(Response::Untagged(data)) => self.on_untagged(data),
+            Event::FetchStart { seq, items, body } => self.on_fetch_start(seq, items, body),
+            Event::BodyChunk(chunk) => {
+                if let Some(id) = self.streaming {
+                    self.events.push_back(ClientEvent::BodyChunk { id, chunk });
+                }
+            }
+            Event::FetchBody { items, body } => {
+                if let Some(id) = self.streaming {
+                    self.events
+                        .push_back(ClientEvent::FetchBodyStarted { id, items, body });
+                }
+            }
+            Event::FetchEnd { items } => self.on_fetch_end(items),
+            Event::Error(e) => {
+                self.trace.push_back(format!("S: unparsable: {e}"));
+                self.events.push_back(ClientEvent::ParseError(e));
+            }
+        }
+    }
+
+    fn on_greeting(&mut self, status: StatusText) {
+        self.trace
+            .push_back(format!("S: * {:?} {}", status.status, status.text));
+        self.state = match status.status {
+            Status::PreAuth => ConnectionState::Authenticated,
+            Status::Bye => ConnectionState::Logout,
+            _ => ConnectionState::NotAuthenticated,
+        };
+        self.projected = self.state;
+        if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
+            self.capabilities = caps.clone();
+        }
+        self.events.push_back(ClientEvent::GreetingReceived(status));
+    }
+
+    fn on_continuation(&mut self, now: Instant, c: Continuation) {
+        self.trace.push_back("S: +".to_owned());
+        if self.awaiting_continuation {
+            self.awaiting_continuation = false;
+            if let Some(mut cmd) = self.in_flight.pop() {
+                let sensitive = matches!(cmd.kind, Kind::Login | Kind::Authenticate);
+                let waits = self.write_fragments_after_continuation(&mut cmd, sensitive);
+                self.in_flight.push(cmd);
+                self.awaiting_continuation = waits;
+            }
+            return;
+        }
+        let Some(cmd) = self
+            .in_flight
+            .iter_mut()
+            .find(|p| matches!(p.kind, Kind::Authenticate | Kind::Idle))
+        else {
+            return;
+        };
+        match cmd.kind {
+            Kind::Idle => {
+                let id = cmd.id;
+                self.idle_since = Some(now);
+                self.events.push_back(ClientEvent::IdleAccepted(id));
+            }
+            _ => {
+                let challenge = base64::engine::general_purpose::STANDARD
+                    .decode(c.text.as_ref())
+                    .unwrap_or_default();
+                let answer = match cmd.sasl.as_mut() {
+                    Some(sasl) => sasl.step(&challenge).ok(),
+                    None => None,
+                };
+                self.trace
+                    .push_back("C: <SASL response redacted>".to_owned());
+                if let Fragment::Line(line) = authenticate_response(answer.as_deref()) {
+                    self.out.extend_from_slice(&line);
+                }
+            }
+        }
+    }
+
+    fn write_fragments_after_continuation(&mut self, cmd: &mut Pending, sensitive: bool) -> bool {
+        if let Some(Fragment::Literal { data, .. }) = cmd.rest.pop_front() {
+            self.trace
+                .push_back(format!("C: <literal of {} bytes>", data.len()));
+            self.out.extend_from_slice(&data);
+        }
+        self.write_fragments(cmd, sensitive)
+    }
+
+    fn on_tagged(&mut self, now: Instant, tag: &Tag, status: StatusText) {
+        self.trace
+            .push_back(format!("S: {tag} {:?} {}", status.status, status.text));
+        let Some(index) = self.in_flight.iter().position(|p| &p.tag == tag) else {
+            self.trace.push_back(format!("S: unknown tag {tag}"));
+            return;
+        };
+        let cmd = self.in_flight.remove(index);
+        if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
+            self.capabilities = caps.clone();
+        }
+        let ok = status.status == Status::Ok;
+        match (cmd.kind, ok) {
+            (Kind::Idle, _) => {
+                self.idle_since = None;
+                self.idle_done_sent = false;
+            }
+            (Kind::StartTls, true) => {
+                self.switching = true;
+                self.events.push_back(ClientEvent::StartTls);
+            }
+            (Kind::Compress, true) => {
+                self.switching = true;
+                self.events.push_back(ClientEvent::CompressionStarted);
+            }
+            (Kind::Select, false) => {
+                // RFC 9051 6.3.2: a failed SELECT leaves no mailbox selected.
+                self.state = ConnectionState::Authenticated;
+                self.view.reset();
+            }
+            (Kind::Logout, _) => self.state = ConnectionState::Logout,
+            (Kind::Close, true) => {
+                self.state = ConnectionState::Authenticated;
+                self.view.reset();
+            }
+            (kind, true) => self.state = kind.next_state(self.state),
+            _ => {}
+        }
+        if !ok && matches!(cmd.kind, Kind::Login | Kind::Authenticate | Kind::Select) {
+            // The commands queued behind it were checked against a state that did not come.
+            self.projected = self.state;
+            for p in self.queue.iter().chain(self.in_flight.iter()) {
+                self.projected = p.kind.next_state(self.projected);
+            }
+        }
+        if !cmd.internal {
+            self.events
+                .push_back(ClientEvent::CommandCompleted { id: cmd.id, status });
+        }
+        if self.in_flight.is_empty() {
+            self.last_activity = Some(now);
+        }
+    }
+}

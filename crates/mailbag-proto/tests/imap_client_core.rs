@@ -1,0 +1,317 @@
+//! Transcript tests of the sans-IO IMAP client core: `C:` lines are what the core must write,
+//! `S:` lines what the server sends.
+
+use std::time::{Duration, Instant};
+
+use mailbag_proto::imap::client::{
+    ClientCore, ClientError, ClientEvent, CommandId, Config, ConnectionState, Notification,
+};
+use mailbag_proto::imap::command::{FetchAttribute, MessageSet};
+use mailbag_proto::imap::types::{Data, SeqNum, Status, Uid};
+use mailbag_proto::imap::{Command, SequenceSet};
+use mailbag_proto::sasl::{Credentials, Mechanism, SaslClient};
+use mailbag_proto::Secret;
+
+struct T {
+    core: ClientCore,
+    now: Instant,
+}
+
+impl T {
+    fn new(greeting: &str) -> T {
+        let mut t = T {
+            core: ClientCore::new(Config::default()),
+            now: Instant::now(),
+        };
+        t.s(greeting);
+        t
+    }
+    fn s(&mut self, text: &str) {
+        self.core.handle_input(self.now, text.as_bytes());
+    }
+    fn c(&mut self, expected: &str) {
+        let out = self.core.poll_transmit().unwrap_or_default();
+        assert_eq!(String::from_utf8_lossy(&out), expected);
+    }
+    fn events(&mut self) -> Vec<ClientEvent> {
+        std::iter::from_fn(|| self.core.poll_event()).collect()
+    }
+    fn submit(&mut self, c: Command) -> CommandId {
+        self.core.submit(self.now, c).unwrap()
+    }
+}
+
+fn seq(n: u32) -> SeqNum {
+    SeqNum::try_from(n).unwrap()
+}
+
+fn logged_in() -> T {
+    let mut t = T::new("* PREAUTH [CAPABILITY IMAP4rev1 IDLE LITERAL+] hi\r\n");
+    t.events();
+    t
+}
+
+#[test]
+fn greeting_and_state_enforced() {
+    let mut t = T::new("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n");
+    assert!(matches!(t.events()[0], ClientEvent::GreetingReceived(_)));
+    assert_eq!(t.core.state(), ConnectionState::NotAuthenticated);
+    let err = t
+        .core
+        .submit(
+            t.now,
+            Command::Select {
+                mailbox: "INBOX".into(),
+                params: vec![],
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, ClientError::WrongState { .. }));
+    t.c("");
+}
+
+#[test]
+fn login_with_synchronising_literal_waits_for_continuation() {
+    let mut t = T::new("* OK ready\r\n");
+    let id = t.submit(Command::Login {
+        username: "joe".into(),
+        password: Secret::new("a\"b\nc".into()),
+    });
+    t.c("A1 LOGIN joe {5}\r\n");
+    t.s("+ go\r\n");
+    t.c("a\"b\nc\r\n");
+    t.s("A1 OK [CAPABILITY IMAP4rev1 IDLE] done\r\n");
+    let ev = t.events();
+    assert!(matches!(&ev[1], ClientEvent::CommandCompleted { id: i, .. } if *i == id));
+    assert_eq!(t.core.state(), ConnectionState::Authenticated);
+    assert!(t.core.has(&mailbag_proto::imap::types::Capability::Idle));
+}
+
+#[test]
+fn pipelined_commands_and_routing() {
+    let mut t = logged_in();
+    let a = t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    let b = t.submit(Command::Fetch {
+        set: MessageSet::Uid("1:*".parse().unwrap()),
+        items: vec![FetchAttribute::Flags],
+        changed_since: None,
+        vanished: false,
+    });
+    t.c("A1 SELECT INBOX\r\nA2 UID FETCH 1:* FLAGS\r\n");
+    t.s("* 2 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\nA1 OK [READ-WRITE] sel\r\n");
+    t.s("* 1 FETCH (UID 10 FLAGS ())\r\n* 2 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (UID 11 FLAGS ())\r\nA2 OK f\r\n");
+    let ev = t.events();
+    assert!(matches!(&ev[0], ClientEvent::Data { id, data: Data::Exists(2) } if *id == a));
+    assert!(matches!(&ev[1], ClientEvent::Data { id, .. } if *id == a));
+    assert!(matches!(&ev[2], ClientEvent::CommandCompleted { id, .. } if *id == a));
+    assert!(matches!(&ev[3], ClientEvent::Data { id, .. } if *id == b));
+    // A FETCH without UID during UID FETCH is someone else's flag change.
+    assert!(matches!(
+        &ev[4],
+        ClientEvent::Notification(Notification::FlagsChanged { uid: None, .. })
+    ));
+    assert!(matches!(&ev[5], ClientEvent::Data { id, .. } if *id == b));
+    assert_eq!(t.core.view().uid(seq(2)), Uid::try_from(11).ok());
+    // EXPUNGE shifts the map and reports the UID.
+    t.s("* 1 EXPUNGE\r\n");
+    let ev = t.events();
+    assert_eq!(
+        ev,
+        vec![ClientEvent::Notification(Notification::Expunge {
+            seq: seq(1),
+            uid: Uid::try_from(10).ok()
+        })]
+    );
+    assert_eq!(t.core.view().uid(seq(1)), Uid::try_from(11).ok());
+    assert_eq!(t.core.view().exists, 1);
+}
+
+#[test]
+fn sequence_number_command_held_behind_expunge() {
+    let mut t = logged_in();
+    t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    t.submit(Command::Expunge);
+    t.submit(Command::Fetch {
+        set: MessageSet::Seq("1".parse().unwrap()),
+        items: vec![FetchAttribute::Flags],
+        changed_since: None,
+        vanished: false,
+    });
+    t.c("A1 SELECT INBOX\r\nA2 EXPUNGE\r\n");
+    t.s("A1 OK s\r\n* 1 EXPUNGE\r\nA2 OK e\r\n");
+    t.c("A3 FETCH 1 FLAGS\r\n");
+}
+
+#[test]
+fn idle_done_before_command_and_resume() {
+    let mut t = logged_in();
+    t.core.set_idle(t.now, true);
+    t.c("A1 IDLE\r\n");
+    t.s("+ idling\r\n* 3 EXISTS\r\n");
+    let ev = t.events();
+    assert!(matches!(ev[0], ClientEvent::IdleAccepted(_)));
+    assert_eq!(ev[1], ClientEvent::Notification(Notification::Exists(3)));
+    let noop = t.submit(Command::Noop);
+    t.c("DONE\r\nA2 NOOP\r\n");
+    t.s("A1 OK idle done\r\nA2 OK noop\r\n");
+    t.c("A3 IDLE\r\n");
+    let ev = t.events();
+    assert!(matches!(&ev[0], ClientEvent::CommandCompleted { id, .. } if *id == noop));
+    // The IDLE is refreshed before 29 minutes.
+    let when = t.core.poll_timeout();
+    assert!(when.is_none(), "no deadline before the server accepts IDLE");
+    t.s("+ idling\r\n");
+    let when = t.core.poll_timeout().unwrap();
+    assert!(when <= t.now + Duration::from_secs(29 * 60));
+    t.core.handle_timeout(when);
+    t.c("DONE\r\n");
+    t.s("A3 OK done\r\n");
+    t.c("A4 IDLE\r\n");
+    t.core.set_idle(t.now, false);
+    t.c("DONE\r\n");
+}
+
+#[test]
+fn no_idle_server_polls_with_noop() {
+    let mut t = T::new("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    t.events();
+    t.core.set_idle(t.now, true);
+    t.c("");
+    let when = t.core.poll_timeout().unwrap();
+    t.core.handle_timeout(when);
+    t.c("A1 NOOP\r\n");
+    t.s("* 4 EXISTS\r\nA1 OK\r\n");
+    let ev = t.events();
+    assert_eq!(ev, vec![ClientEvent::Notification(Notification::Exists(4))]);
+}
+
+#[test]
+fn authenticate_plain_with_and_without_sasl_ir() {
+    let mut t = T::new("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n");
+    let sasl = SaslClient::new(Mechanism::Plain, Credentials::new("u", "p"));
+    t.core.authenticate(t.now, sasl).unwrap();
+    t.c("A1 AUTHENTICATE PLAIN AHUAcA==\r\n");
+    let mut t = T::new("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
+    let sasl = SaslClient::new(Mechanism::Plain, Credentials::new("u", "p"));
+    t.core.authenticate(t.now, sasl).unwrap();
+    t.c("A1 AUTHENTICATE PLAIN\r\n");
+    t.s("+ \r\n");
+    t.c("AHUAcA==\r\n");
+    t.s("A1 OK welcome\r\n");
+    assert_eq!(t.core.state(), ConnectionState::Authenticated);
+    let trace: Vec<String> = std::iter::from_fn(|| t.core.poll_trace()).collect();
+    assert!(!trace.iter().any(|l| l.contains("AHUAcA")), "{trace:?}");
+}
+
+#[test]
+fn starttls_forgets_capabilities_and_discards_injected_bytes() {
+    let mut t = T::new("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n");
+    t.submit(Command::StartTls);
+    // Nothing may be pipelined behind STARTTLS.
+    t.submit(Command::Capability);
+    t.c("A1 STARTTLS\r\n");
+    t.s("A1 OK go\r\n* OK injected\r\n");
+    let ev = t.events();
+    assert!(ev.contains(&ClientEvent::StartTls));
+    t.c("");
+    assert_eq!(t.core.tls_established(t.now), 15);
+    assert!(t.core.capabilities().is_empty());
+    t.c("A2 CAPABILITY\r\n");
+}
+
+#[test]
+fn streamed_body_routed_to_its_command() {
+    let mut t = logged_in();
+    t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    let f = t.submit(Command::Fetch {
+        set: MessageSet::Uid(SequenceSet::from_to_end(Uid::try_from(1).unwrap())),
+        items: vec![FetchAttribute::BodySection {
+            section: Default::default(),
+            partial: None,
+            peek: true,
+        }],
+        changed_since: None,
+        vanished: false,
+    });
+    t.s("A1 OK s\r\n");
+    let big = vec![b'x'; 100_000];
+    t.s(&format!("* 1 FETCH (UID 5 BODY[] {{{}}}\r\n", big.len()));
+    t.core.handle_input(t.now, &big);
+    t.s(" FLAGS (\\Seen))\r\nA2 OK\r\n");
+    let ev = t.events();
+    let mut total = 0;
+    let mut ended = false;
+    for e in &ev {
+        match e {
+            ClientEvent::BodyChunk { id, chunk } => {
+                assert_eq!(*id, f);
+                total += chunk.len();
+            }
+            ClientEvent::FetchEnded { id, .. } => {
+                assert_eq!(*id, f);
+                ended = true;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(total, big.len());
+    assert!(ended);
+}
+
+#[test]
+fn bye_during_command_is_notified() {
+    let mut t = logged_in();
+    t.submit(Command::Noop);
+    t.s("* BYE shutting down\r\n");
+    let ev = t.events();
+    assert!(
+        matches!(&ev[0], ClientEvent::Notification(Notification::Bye(s)) if s.status == Status::Bye)
+    );
+    assert_eq!(t.core.state(), ConnectionState::Logout);
+}
+
+#[test]
+fn unsolicited_fetch_during_search() {
+    let mut t = logged_in();
+    t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    let s = t.submit(Command::Search {
+        uid: true,
+        charset: None,
+        criteria: vec![mailbag_proto::imap::search::SearchKey::All],
+        returns: None,
+    });
+    t.s("A1 OK s\r\n* 1 FETCH (FLAGS (\\Seen))\r\n* SEARCH 1 2\r\nA2 OK\r\n");
+    let ev = t.events();
+    assert!(matches!(
+        &ev[1],
+        ClientEvent::Notification(Notification::FlagsChanged { .. })
+    ));
+    assert!(matches!(&ev[2], ClientEvent::Data { id, data: Data::Search { .. } } if *id == s));
+}
+
+#[test]
+fn fed_byte_by_byte() {
+    let mut t = logged_in();
+    t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    for b in b"* 5 EXISTS\r\nA1 OK [READ-WRITE] done\r\n* 6 EXISTS\r\n" {
+        t.core.handle_input(t.now, &[*b]);
+    }
+    let ev = t.events();
+    assert_eq!(ev.len(), 3);
+    assert_eq!(ev[2], ClientEvent::Notification(Notification::Exists(6)));
+}
