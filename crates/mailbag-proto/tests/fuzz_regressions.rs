@@ -31,3 +31,51 @@ fn pop3_nothing_sent_between_stls_ok_and_handshake() {
     s.tls_established();
     assert_eq!(s.poll_transmit().unwrap().data, b"USER joe\r\n");
 }
+
+/// imap framer: a response skipped for a line over the limit, whose line ends in a literal
+/// header written with more digits than the skipper kept (`{` + 30 zeros + `5}`), was framed
+/// differently when it arrived in pieces: the skipper kept only the last 32 bytes of the line,
+/// lost the `{`, and took the literal's bytes for new responses.
+#[test]
+fn imap_skipped_line_literal_header_split_anywhere() {
+    use mailbag_proto::imap::parse::{Event, Limits, ResponseParser};
+
+    let limits = Limits {
+        max_line_len: 40,
+        ..Limits::default()
+    };
+    let run = |chunks: &[&[u8]]| {
+        let mut p = ResponseParser::with_limits(limits.clone());
+        p.set_expect_greeting(false);
+        let mut out = Vec::new();
+        for c in chunks {
+            p.feed(c);
+            while let Some(e) = p.next_event() {
+                out.push(e);
+            }
+        }
+        out
+    };
+    // A 5-byte literal with a zero-padded length, then one more response; and a length too
+    // large for u64, whose literal swallows the rest.
+    let zeros = "0".repeat(30) + "5";
+    let nines = "9".repeat(40);
+    for (digits, responses) in [(zeros, 2), (nines, 1)] {
+        let input = format!(
+            "* OK {} {{{digits}}}\r\n1\r\n3\r\n* 2 EXISTS\r\n",
+            "x".repeat(60)
+        );
+        let input = input.as_bytes();
+        let whole = run(&[input]);
+        assert_eq!(whole.len(), responses, "{whole:?}");
+        assert!(matches!(whole[0], Event::Error(_)));
+        let bytewise: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(run(&bytewise), whole, "byte by byte");
+        for cut in 0..input.len() {
+            let (a, b) = input.split_at(cut);
+            assert_eq!(run(&[a, b]), whole, "cut at {cut}");
+            let (b, c) = b.split_at(b.len() / 2);
+            assert_eq!(run(&[a, b, c]), whole, "cut at {cut} and half of the rest");
+        }
+    }
+}
