@@ -79,3 +79,48 @@ fn imap_skipped_line_literal_header_split_anywhere() {
         }
     }
 }
+
+/// imap parser: a `~` at the start of an astring, nstring or generic value was taken for the
+/// start of a literal8 (`~{n}`), so the RFC 3501 5.1.3 example name `~peter/mail/...` in a
+/// LIST (or STATUS, or an X-GM-LABELS label) broke the response. `~` is an ATOM-CHAR; only
+/// `~{` starts a literal8. Found by imap_roundtrip (a program's name encoded to an atom
+/// starting with `~` did not parse back).
+#[test]
+fn imap_tilde_starts_an_atom_not_a_literal8() {
+    use mailbag_proto::imap::parse::{Event, ResponseParser};
+    use mailbag_proto::imap::types::{Data, FetchItem, MailboxName};
+    use mailbag_proto::imap::Response;
+
+    let parse = |input: &[u8]| {
+        let mut p = ResponseParser::new();
+        p.set_expect_greeting(false);
+        p.feed(input);
+        let ev = p.next_event();
+        assert_eq!(p.next_event(), None);
+        match ev {
+            Some(Event::Response(Response::Untagged(d))) => d,
+            other => panic!("{other:?}"),
+        }
+    };
+    match parse(b"* LIST () \"/\" ~peter/mail/&U,BTFw-/&ZeVnLIqe-\r\n") {
+        Data::List(item) => {
+            assert_eq!(item.mailbox, MailboxName::new("~peter/mail/台北/日本語"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match parse(b"* STATUS ~x (MESSAGES 1)\r\n") {
+        Data::MailboxStatus { mailbox, .. } => assert_eq!(mailbox.name(), "~x"),
+        other => panic!("{other:?}"),
+    }
+    match parse(b"* 1 FETCH (X-GM-LABELS (~todo \\Inbox))\r\n") {
+        Data::Fetch { items, .. } => assert!(matches!(
+            &items[0], FetchItem::GmLabels(l) if l[0] == "~todo"
+        )),
+        other => panic!("{other:?}"),
+    }
+    // A real literal8 still reads as one.
+    match parse(b"* LIST () \"/\" ~{3}\r\nabc\r\n") {
+        Data::List(item) => assert_eq!(item.mailbox.name(), "abc"),
+        other => panic!("{other:?}"),
+    }
+}
