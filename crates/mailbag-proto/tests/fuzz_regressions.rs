@@ -124,3 +124,46 @@ fn imap_tilde_starts_an_atom_not_a_literal8() {
         other => panic!("{other:?}"),
     }
 }
+
+/// imap client core: queued commands were sent only after every response of one
+/// `handle_input` call was handled, so where a response went depended on how the input was
+/// cut. Here LOGIN waits for `+` with SELECT queued behind it: with the bytes in one read,
+/// `* 3 EXISTS` became a notification and `A2 OK` (SELECT's completion) was dropped; in two
+/// reads SELECT went out after the `+` and both were SELECT's. Now the core sends what each
+/// response allows before handling the next one.
+#[test]
+fn imap_client_routing_does_not_depend_on_reads() {
+    use std::time::Instant;
+
+    use mailbag_proto::imap::client::{ClientCore, ClientEvent, Config};
+    use mailbag_proto::imap::Command;
+
+    let server: &[u8] = b"+ go on\r\n* 3 EXISTS\r\nA1 OK logged in\r\nA2 OK selected\r\n";
+    let run = |chunks: &[&[u8]]| {
+        let now = Instant::now();
+        let mut core = ClientCore::new(Config::default());
+        core.handle_input(now, b"* OK ready\r\n");
+        let login = Command::Login {
+            username: "joe".into(),
+            password: Secret::new("a\r\nb".into()),
+        };
+        core.submit(now, login).unwrap();
+        let select = Command::Select {
+            mailbox: "INBOX".into(),
+            params: vec![],
+        };
+        core.submit(now, select).unwrap();
+        for c in chunks {
+            core.handle_input(now, c);
+        }
+        std::iter::from_fn(|| core.poll_event())
+            .filter(|e| !matches!(e, ClientEvent::GreetingReceived(_)))
+            .collect::<Vec<_>>()
+    };
+    let whole = run(&[server]);
+    assert_eq!(whole.len(), 3, "{whole:?}");
+    assert!(matches!(&whole[0], ClientEvent::Data { .. }), "{whole:?}");
+    let bytewise: Vec<&[u8]> = server.chunks(1).collect();
+    assert_eq!(run(&bytewise), whole);
+    assert_eq!(run(&[&server[..9], &server[9..]]), whole);
+}
