@@ -112,6 +112,13 @@ def main():
                     stream += lit
             for t in ("imap_response", "imap_roundtrip"):
                 write(t, stream, seen)
+    # The client core: each transcript test's server lines in order, and every response seed.
+    for fn in functions(f"{proto}/tests/imap_client_core.rs"):
+        stream = b"".join(lit for lit in fn if is_imap(lit))
+        write("imap_client", stream, seen)
+    for name in os.listdir(os.path.join(SEEDS, "imap_response")):
+        with open(os.path.join(SEEDS, "imap_response", name), "rb") as f:
+            write("imap_client", f.read(), seen)
     # Values a client sends back: the encoder tests' mailbox names and sets.
     for path in [f"{proto}/tests/imap_encode.rs", f"{proto}/src/imap/utf7.rs",
                  f"{proto}/src/imap/types/sequence.rs", f"{proto}/src/imap/types/mailbox.rs"]:
