@@ -105,8 +105,14 @@ struct Checker {
 
 impl Checker {
     fn live(&self, id: CommandId, what: &str) {
-        assert!(self.submitted.contains(&id), "{what} for unknown command {id:?}");
-        assert!(!self.completed.contains(&id), "{what} for completed command {id:?}");
+        assert!(
+            self.submitted.contains(&id),
+            "{what} for unknown command {id:?}"
+        );
+        assert!(
+            !self.completed.contains(&id),
+            "{what} for completed command {id:?}"
+        );
     }
 
     fn event(&mut self, ev: &ClientEvent) {
@@ -153,7 +159,11 @@ fn drain(core: &mut ClientCore, checker: &mut Checker, out: &mut Vec<ClientEvent
     while let Some(ev) = core.poll_event() {
         checker.event(&ev);
         if checker.logged_out {
-            assert_eq!(core.state(), ConnectionState::Logout, "left the Logout state");
+            assert_eq!(
+                core.state(),
+                ConnectionState::Logout,
+                "left the Logout state"
+            );
         }
         if core.state() == ConnectionState::Logout {
             checker.logged_out = true;
@@ -219,7 +229,10 @@ fn interleaved(chunks: &[&[u8]], starttls: bool) {
         let _ = core.poll_transmit();
         let before = out.len();
         drain(&mut core, &mut checker, &mut out);
-        if out[before..].iter().any(|e| matches!(e, ClientEvent::StartTls)) {
+        if out[before..]
+            .iter()
+            .any(|e| matches!(e, ClientEvent::StartTls))
+        {
             // Between the go-ahead and the handshake nothing may go out in clear.
             assert!(core.poll_transmit().is_none(), "sent during the TLS switch");
             core.set_idle(now, true);

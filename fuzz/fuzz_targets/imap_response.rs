@@ -92,7 +92,12 @@ fuzz_target!(|data: &[u8]| {
         let whole = run(&[data], &limits);
         for split in splits(data) {
             let events = run(&split, &limits);
-            assert_eq!(events, whole, "split feeding differs (chunks {:?})", split.iter().map(|c| c.len()).collect::<Vec<_>>());
+            assert_eq!(
+                events,
+                whole,
+                "split feeding differs (chunks {:?})",
+                split.iter().map(|c| c.len()).collect::<Vec<_>>()
+            );
         }
     }
     // The whole-response entry point must not panic either.

@@ -48,9 +48,13 @@ fn argument(command: &Command, prefix: &[u8], opts: &EncodeOptions) -> Option<Ve
             Fragment::Literal { data, .. } => bytes.extend(data),
         }
     }
-    let rest = bytes
-        .strip_prefix(prefix)
-        .unwrap_or_else(|| panic!("{:?} does not start with {:?}", String::from_utf8_lossy(&bytes), String::from_utf8_lossy(prefix)));
+    let rest = bytes.strip_prefix(prefix).unwrap_or_else(|| {
+        panic!(
+            "{:?} does not start with {:?}",
+            String::from_utf8_lossy(&bytes),
+            String::from_utf8_lossy(prefix)
+        )
+    });
     Some(rest.to_vec())
 }
 
@@ -87,7 +91,11 @@ fn mailbox_roundtrip(name: &MailboxName) {
             panic!("not a LIST: {:?}", String::from_utf8_lossy(&response));
         };
         let wire = name.to_wire(opts.utf8);
-        assert_eq!(item.mailbox.wire().map(|w| &w[..]), Some(&wire[..]), "wire bytes changed");
+        assert_eq!(
+            item.mailbox.wire().map(|w| &w[..]),
+            Some(&wire[..]),
+            "wire bytes changed"
+        );
         if name.wire().is_some() || !opts.utf8 {
             // With UTF8=ACCEPT a program's name may happen to read as modified UTF-7 too.
             assert_eq!(&item.mailbox, name, "name changed");
@@ -152,14 +160,24 @@ fn flags_roundtrip(flags: &[Flag]) {
     response.extend_from_slice(b")\r\n");
     match parse_one(&response) {
         Response::Untagged(Data::Fetch { items, .. }) => {
-            assert_eq!(items, vec![FetchItem::Flags(flags.to_vec())], "{:?}", String::from_utf8_lossy(&response));
+            assert_eq!(
+                items,
+                vec![FetchItem::Flags(flags.to_vec())],
+                "{:?}",
+                String::from_utf8_lossy(&response)
+            );
         }
         other => panic!("{other:?}"),
     }
 }
 
 /// Every mailbox name, sequence set and flag list in a parsed response.
-fn harvest(r: &Response, names: &mut Vec<MailboxName>, sets: &mut Vec<SequenceSet<Uid>>, flags: &mut Vec<Vec<Flag>>) {
+fn harvest(
+    r: &Response,
+    names: &mut Vec<MailboxName>,
+    sets: &mut Vec<SequenceSet<Uid>>,
+    flags: &mut Vec<Vec<Flag>>,
+) {
     let code = match r {
         Response::Greeting(s) | Response::Tagged { status: s, .. } => s.code.as_ref(),
         Response::Untagged(Data::Status(s)) => s.code.as_ref(),
@@ -219,7 +237,10 @@ fuzz_target!(|data: &[u8]| {
     if !program.eq_ignore_ascii_case("INBOX") {
         names.push(MailboxName::new(program.into_owned()));
     }
-    if let Ok(set) = std::str::from_utf8(data).unwrap_or("").parse::<SequenceSet<Uid>>() {
+    if let Ok(set) = std::str::from_utf8(data)
+        .unwrap_or("")
+        .parse::<SequenceSet<Uid>>()
+    {
         sets.push(set);
     }
     for n in names.iter().take(8) {

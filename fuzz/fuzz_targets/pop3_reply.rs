@@ -44,7 +44,8 @@ fn run(chunks: &[&[u8]], shapes: &[ReplyShape]) -> (Vec<ReplyEvent>, Option<Pars
                     }
                     in_body = false;
                     if let ReplyEvent::Status(s) = &ev {
-                        in_body = s.ok && shapes[(next_shape - 1) % shapes.len()] == ReplyShape::MultiLineBody;
+                        in_body = s.ok
+                            && shapes[(next_shape - 1) % shapes.len()] == ReplyShape::MultiLineBody;
                     }
                     out.push(ev);
                 }
@@ -58,7 +59,11 @@ fn run(chunks: &[&[u8]], shapes: &[ReplyShape]) -> (Vec<ReplyEvent>, Option<Pars
                 }
             }
         }
-        assert!(p.buffered() < MAX_LINE, "parser holds {} bytes", p.buffered());
+        assert!(
+            p.buffered() < MAX_LINE,
+            "parser holds {} bytes",
+            p.buffered()
+        );
         if in_body || body.is_some() {
             assert!(p.buffered() <= 2, "body bytes held back: {}", p.buffered());
         }
@@ -142,7 +147,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let (head, stream) = data.split_at(2);
     let bits = u16::from_le_bytes([head[0], head[1]]);
-    let shapes: Vec<ReplyShape> = (0..8).map(|i| SHAPES[usize::from((bits >> (2 * i)) & 3)]).collect();
+    let shapes: Vec<ReplyShape> = (0..8)
+        .map(|i| SHAPES[usize::from((bits >> (2 * i)) & 3)])
+        .collect();
     let whole = run(&[stream], &shapes);
     for split in splits(stream) {
         assert_eq!(run(&split, &shapes), whole, "split feeding differs");

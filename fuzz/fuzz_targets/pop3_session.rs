@@ -99,8 +99,11 @@ impl Driver {
                 }
                 Step::Auth(mechanism, initial) => {
                     let creds = Credentials::new("joe", PASSWORD);
-                    let sasl =
-                        SaslClient::with_client_nonce(mechanism, creds, "rOprNGfwEbeRWgbNEkqO".into());
+                    let sasl = SaslClient::with_client_nonce(
+                        mechanism,
+                        creds,
+                        "rOprNGfwEbeRWgbNEkqO".into(),
+                    );
                     (self.session.authenticate(sasl, initial), "AUTH")
                 }
             };
@@ -124,11 +127,19 @@ impl Driver {
     fn transmit(&mut self) {
         if let Some(t) = self.session.poll_transmit() {
             // After +OK to STLS nothing may go out in clear before the handshake.
-            assert!(!self.session.awaiting_tls(), "sent before TLS: {:?}", t.redacted);
+            assert!(
+                !self.session.awaiting_tls(),
+                "sent before TLS: {:?}",
+                t.redacted
+            );
             assert!(t.data.ends_with(b"\r\n"), "{:?}", t.data);
             let lines = t.data.windows(2).filter(|w| w == b"\r\n").count();
             assert_eq!(lines, t.redacted.len());
-            assert_eq!(t.data.iter().filter(|&&b| b == b'\n').count(), lines, "bare LF sent");
+            assert_eq!(
+                t.data.iter().filter(|&&b| b == b'\n').count(),
+                lines,
+                "bare LF sent"
+            );
             for l in &t.redacted {
                 assert!(!l.contains(PASSWORD), "password in a redacted line: {l}");
             }
@@ -173,12 +184,19 @@ impl Driver {
             Event::Err { id, status } => {
                 let keyword = front(&self.waiting, *id);
                 assert!(!status.ok);
-                let want = if keyword == "QUIT" { SessionState::Closed } else { before };
+                let want = if keyword == "QUIT" {
+                    SessionState::Closed
+                } else {
+                    before
+                };
                 assert_eq!(after, want, "{keyword} -ERR changed the state");
             }
             Event::Malformed { id, .. } => {
                 let keyword = front(&self.waiting, *id);
-                assert!(matches!(keyword, "STAT" | "LIST" | "UIDL"), "{keyword} malformed");
+                assert!(
+                    matches!(keyword, "STAT" | "LIST" | "UIDL"),
+                    "{keyword} malformed"
+                );
                 assert_eq!(after, before);
             }
             Event::SaslFailed { id, .. } => {
@@ -251,12 +269,20 @@ fn run(chunks: &[&[u8]], script: Vec<Step>, tls: bool) -> Outcome {
                         ParseError::Unsolicited(_) => ParseError::Unsolicited(Vec::new()),
                         e => e,
                     };
-                    return Outcome { events, error: Some(e), state: d.session.state() };
+                    return Outcome {
+                        events,
+                        error: Some(e),
+                        state: d.session.state(),
+                    };
                 }
             }
         }
     }
-    Outcome { events, error: None, state: d.session.state() }
+    Outcome {
+        events,
+        error: None,
+        state: d.session.state(),
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -272,7 +298,11 @@ fuzz_target!(|data: &[u8]| {
     for script in [user_pass(), auth(mechanism, initial)] {
         let whole = run(&[data], script.clone(), false);
         for split in splits(data) {
-            assert_eq!(run(&split, script.clone(), false), whole, "split feeding differs");
+            assert_eq!(
+                run(&split, script.clone(), false),
+                whole,
+                "split feeding differs"
+            );
         }
     }
     run(&[data], stls(), true);

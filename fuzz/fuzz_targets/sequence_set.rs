@@ -59,7 +59,9 @@ fuzz_target!(|data: &[u8]| {
     for largest in [top, top.saturating_add(1), u32::MAX] {
         let largest = Uid::from(NonZeroU32::new(largest).unwrap());
         for &p in &probes {
-            let Some(n) = NonZeroU32::new(p) else { continue };
+            let Some(n) = NonZeroU32::new(p) else {
+                continue;
+            };
             let n = Uid::from(n);
             assert_eq!(
                 set.contains(n, largest),

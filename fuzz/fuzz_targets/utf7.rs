@@ -17,6 +17,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let s = String::from_utf8_lossy(data);
     let encoded = utf7::encode(&s);
-    assert!(encoded.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{encoded:?}");
+    assert!(
+        encoded.bytes().all(|b| (0x20..=0x7e).contains(&b)),
+        "{encoded:?}"
+    );
     assert_eq!(utf7::decode(encoded.as_bytes()).as_deref(), Ok(&*s));
 });

@@ -23,11 +23,21 @@ fn pop3_nothing_sent_between_stls_ok_and_handshake() {
     assert_eq!(s.poll_transmit().unwrap().data, b"STLS\r\n");
     s.feed(b"+OK begin TLS\r\n");
     let ev = drain(&mut s);
-    assert!(matches!(&ev[..], [Event::Ok { reply: Reply::Status(_), .. }]));
+    assert!(matches!(
+        &ev[..],
+        [Event::Ok {
+            reply: Reply::Status(_),
+            ..
+        }]
+    ));
     assert!(s.awaiting_tls());
     s.send(Command::User("joe".into())).unwrap();
     s.send(Command::Pass(Secret::new("secret".into()))).unwrap();
-    assert_eq!(s.poll_transmit(), None, "sent in clear before the handshake");
+    assert_eq!(
+        s.poll_transmit(),
+        None,
+        "sent in clear before the handshake"
+    );
     s.tls_established();
     assert_eq!(s.poll_transmit().unwrap().data, b"USER joe\r\n");
 }

@@ -383,7 +383,11 @@ fn header_prefix(b: &[u8]) -> bool {
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     matches!(
         rest.get(digits..).unwrap_or_default(),
-        [] | [b'+' | b'-'] | [b'+' | b'-', b'}'] | [b'}'] | [b'+' | b'-', b'}', b'\r'] | [b'}', b'\r']
+        [] | [b'+' | b'-']
+            | [b'+' | b'-', b'}']
+            | [b'}']
+            | [b'+' | b'-', b'}', b'\r']
+            | [b'}', b'\r']
     )
 }
 
