@@ -177,3 +177,19 @@ fn imap_client_routing_does_not_depend_on_reads() {
     assert_eq!(run(&bytewise), whole);
     assert_eq!(run(&[&server[..9], &server[9..]]), whole);
 }
+
+/// modified UTF-7: two encoded runs side by side (`&4AA-&4AA-`) decoded, although the codec
+/// refuses every second spelling of a name (the module's rules: no adjacent encoded runs);
+/// encoding the result gives `&4ADgAA-`. Found by the utf7 fuzz target (decode then encode
+/// must give back the input).
+#[test]
+fn utf7_adjacent_encoded_runs_are_refused() {
+    use mailbag_proto::imap::utf7;
+
+    assert!(utf7::decode(b"&4AA-&4AA-").is_err());
+    let name = utf7::decode(b"&4ADgAA-").unwrap();
+    assert_eq!(utf7::encode(&name), "&4ADgAA-");
+    // An encoded run next to `&-` or to plain text is fine.
+    assert_eq!(utf7::decode(b"&4AA-&-&4AA-").unwrap(), "\u{e000}&\u{e000}");
+    assert_eq!(utf7::decode(b"&4AA-x&4AA-").unwrap(), "\u{e000}x\u{e000}");
+}
