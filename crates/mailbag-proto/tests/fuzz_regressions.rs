@@ -193,3 +193,26 @@ fn utf7_adjacent_encoded_runs_are_refused() {
     assert_eq!(utf7::decode(b"&4AA-&-&4AA-").unwrap(), "\u{e000}&\u{e000}");
     assert_eq!(utf7::decode(b"&4AA-x&4AA-").unwrap(), "\u{e000}x\u{e000}");
 }
+
+/// imap client core: the trace line of an unknown untagged response was cut at byte 200 with
+/// `String::truncate`, which panics inside a multi-byte character: any server sending such a
+/// response with 8-bit bytes (here read as U+FFFD) crashed the client. Found by imap_client.
+#[test]
+fn imap_client_trace_of_8bit_response_does_not_panic() {
+    use std::time::Instant;
+
+    use mailbag_proto::imap::client::{ClientCore, ClientEvent, Config};
+
+    let now = Instant::now();
+    let mut core = ClientCore::new(Config::default());
+    core.handle_input(now, b"* OK ready\r\n");
+    let mut line = b"* ".to_vec();
+    line.extend(std::iter::repeat_n(0xff, 126));
+    line.extend_from_slice(b"LIS+\r\n* 1 EXISTS\r\n");
+    core.handle_input(now, &line);
+    let events: Vec<ClientEvent> = std::iter::from_fn(|| core.poll_event()).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    while let Some(t) = core.poll_trace() {
+        assert!(t.len() <= 200, "{t}");
+    }
+}
