@@ -315,3 +315,79 @@ fn fed_byte_by_byte() {
     assert_eq!(ev.len(), 3);
     assert_eq!(ev[2], ClientEvent::Notification(Notification::Exists(6)));
 }
+
+#[test]
+fn streamed_body_fed_in_odd_pieces() {
+    let mut t = logged_in();
+    t.submit(Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    t.submit(Command::Fetch {
+        set: MessageSet::Uid(SequenceSet::from_to_end(Uid::try_from(1).unwrap())),
+        items: vec![FetchAttribute::BodySection {
+            section: Default::default(),
+            partial: None,
+            peek: true,
+        }],
+        changed_since: None,
+        vanished: false,
+    });
+    t.s("A1 OK s\r\n");
+    let n = 3_000_000usize;
+    let mut wire = format!("* 1 FETCH (UID 5 BODY[] {{{n}}}\r\n").into_bytes();
+    wire.extend((0..n).map(|i| (i % 251) as u8));
+    wire.extend_from_slice(b" FLAGS (\\Seen))\r\nA2 OK\r\n");
+    let mut total = 0usize;
+    let mut i = 0usize;
+    let mut step = 1usize;
+    while i < wire.len() {
+        let end = (i + step).min(wire.len());
+        t.core.handle_input(t.now, &wire[i..end]);
+        i = end;
+        step = (step * 7 + 13) % 70_000 + 1;
+        for e in t.events() {
+            if let ClientEvent::BodyChunk { chunk, .. } = e {
+                total += chunk.len();
+            }
+        }
+    }
+    assert_eq!(total, n);
+}
+
+#[test]
+fn literal_plus_goes_without_waiting_and_compress_is_a_barrier() {
+    let mut t = logged_in();
+    t.submit(Command::Append {
+        mailbox: "INBOX".into(),
+        messages: vec![mailbag_proto::imap::command::AppendMessage {
+            flags: vec![],
+            date: None,
+            data: b"Hi\r\n".to_vec(),
+        }],
+    });
+    t.c("A1 APPEND INBOX {4+}\r\nHi\r\n\r\n");
+    t.s("A1 OK [APPENDUID 1 1] done\r\n");
+    t.submit(Command::CompressDeflate);
+    t.submit(Command::Noop);
+    t.c("A2 COMPRESS DEFLATE\r\n");
+    t.s("A2 OK on\r\n");
+    assert!(t.events().contains(&ClientEvent::CompressionStarted));
+    t.c("");
+    t.core.compression_established(t.now);
+    t.c("A3 NOOP\r\n");
+}
+
+#[test]
+fn logout_ends_the_session() {
+    let mut t = logged_in();
+    t.submit(Command::Logout);
+    assert!(matches!(
+        t.core.submit(t.now, Command::Noop),
+        Err(ClientError::WrongState {
+            state: ConnectionState::Logout,
+            ..
+        })
+    ));
+    t.c("A1 LOGOUT\r\n");
+}

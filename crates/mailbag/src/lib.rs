@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod imap;
 pub mod pop3;
 pub mod tls;
 pub mod transport;

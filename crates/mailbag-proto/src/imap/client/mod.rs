@@ -603,8 +603,10 @@ impl ClientCore {
     }
 
     fn on_tagged(&mut self, now: Instant, tag: &Tag, status: StatusText) {
-        self.trace
-            .push_back(format!("S: {tag} {:?} {}", status.status, status.text));
+        self.trace.push_back(format!(
+            "S: {tag} {:?} {:?} {}",
+            status.status, status.code, status.text
+        ));
         let Some(index) = self.in_flight.iter().position(|p| &p.tag == tag) else {
             self.trace.push_back(format!("S: unknown tag {tag}"));
             return;

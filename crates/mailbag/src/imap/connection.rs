@@ -1,0 +1,393 @@
+//! The connection task: the one owner of the socket and of the [`ClientCore`]. Handles send
+//! it requests over a channel; it routes every event to the command it belongs to and every
+//! notification to the notification channel, awaiting each send, so a slow reader stops the
+//! socket reads (backpressure) instead of losing or piling up data.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use mailbag_proto::imap::client::{ClientCore, ClientEvent, CommandId, ConnectionState};
+use mailbag_proto::imap::parse::StreamedBody;
+use mailbag_proto::imap::types::{Capability, Data, FetchItem, SeqNum, StatusText};
+use mailbag_proto::imap::Command;
+use mailbag_proto::sasl::SaslClient;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tracing::trace;
+
+use super::notify::ImapEvent;
+use crate::error::Error;
+use crate::tls::TlsConfig;
+use crate::transport::{Stream, Timeouts};
+
+const READ_BUFFER: usize = 64 * 1024;
+
+/// What a command's handle receives, in order, ending with `Done` or `Failed`.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Data(Data),
+    FetchStarted {
+        seq: SeqNum,
+        items: Vec<FetchItem>,
+        body: StreamedBody,
+    },
+    FetchBodyStarted {
+        items: Vec<FetchItem>,
+        body: StreamedBody,
+    },
+    Chunk(Bytes),
+    FetchEnded {
+        items: Vec<FetchItem>,
+    },
+    Done(StatusText),
+    Failed(Error),
+}
+
+/// A request from a handle to the task.
+pub(crate) enum Request {
+    Submit {
+        command: Command,
+        reply: mpsc::Sender<Reply>,
+    },
+    Authenticate {
+        sasl: Box<SaslClient>,
+        reply: mpsc::Sender<Reply>,
+    },
+    SetIdle(bool),
+}
+
+/// What handles may read without asking the task.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) capabilities: Vec<Capability>,
+    pub(crate) enabled: Vec<Capability>,
+    pub(crate) state: Option<ConnectionState>,
+    pub(crate) view: mailbag_proto::imap::client::MailboxView,
+    pub(crate) compressed: bool,
+    pub(crate) closed: Option<String>,
+}
+
+/// Raw DEFLATE both ways (RFC 4978).
+struct Deflate {
+    compress: Compress,
+    decompress: Decompress,
+}
+
+pub(crate) struct Connection {
+    pub(crate) core: ClientCore,
+    pub(crate) stream: Stream,
+    pub(crate) host: String,
+    pub(crate) tls: TlsConfig,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) requests: mpsc::Receiver<Request>,
+    pub(crate) notifications: mpsc::Sender<ImapEvent>,
+    pub(crate) subscribed: Arc<AtomicBool>,
+    pub(crate) shared: Arc<Mutex<Shared>>,
+    pub(crate) replies: HashMap<CommandId, mpsc::Sender<Reply>>,
+    /// Where the greeting goes, once.
+    pub(crate) greeting: Option<mpsc::Sender<StatusText>>,
+    deflate: Option<Deflate>,
+}
+
+impl Connection {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        core: ClientCore,
+        stream: Stream,
+        host: String,
+        tls: TlsConfig,
+        timeouts: Timeouts,
+        requests: mpsc::Receiver<Request>,
+        notifications: mpsc::Sender<ImapEvent>,
+        subscribed: Arc<AtomicBool>,
+        shared: Arc<Mutex<Shared>>,
+    ) -> Self {
+        Connection {
+            core,
+            stream,
+            host,
+            tls,
+            timeouts,
+            requests,
+            notifications,
+            subscribed,
+            shared,
+            replies: HashMap::new(),
+            greeting: None,
+            deflate: None,
+        }
+    }
+
+    /// Runs until the connection ends; then fails every command still waiting.
+    pub(crate) async fn run(mut self) {
+        let reason = match self.run_inner().await {
+            Ok(()) => Error::ConnectionLost {
+                detail: "the connection was closed".into(),
+            },
+            Err(e) => e,
+        };
+        let detail = reason.to_string();
+        trace!(target: "mailbag::imap", "connection ends: {detail}");
+        if let Ok(mut s) = self.shared.lock() {
+            s.closed = Some(detail.clone());
+            s.state = Some(ConnectionState::Logout);
+        }
+        for (_, reply) in self.replies.drain() {
+            let _ = reply
+                .send(Reply::Failed(Error::ConnectionLost {
+                    detail: detail.clone(),
+                }))
+                .await;
+        }
+        let _ = self
+            .notifications
+            .try_send(ImapEvent::ConnectionLost { detail });
+        let _ = self.stream.shutdown().await;
+    }
+
+    async fn run_inner(&mut self) -> Result<(), Error> {
+        let mut buf = vec![0u8; READ_BUFFER].into_boxed_slice();
+        let mut requests_open = true;
+        loop {
+            self.flush().await?;
+            self.dispatch().await?;
+            self.flush().await?;
+            self.publish();
+            if self.core.state() == ConnectionState::Logout && self.replies.is_empty() {
+                return Ok(());
+            }
+            if !requests_open && self.replies.is_empty() {
+                return Ok(());
+            }
+            let deadline = self.core.poll_timeout();
+            tokio::select! {
+                request = self.requests.recv(), if requests_open => match request {
+                    Some(r) => self.handle_request(r).await,
+                    None => requests_open = false,
+                },
+                read = self.stream.read(&mut buf) => {
+                    let n = read.map_err(|e| Error::ConnectionLost { detail: e.to_string() })?;
+                    if n == 0 {
+                        return Err(Error::ConnectionLost {
+                            detail: "the server closed the connection".into(),
+                        });
+                    }
+                    let data = buf.get(..n).unwrap_or_default();
+                    self.feed(data)?;
+                }
+                () = sleep_until(deadline) => self.core.handle_timeout(Instant::now()),
+            }
+        }
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
+        let now = Instant::now();
+        match self.deflate.as_mut() {
+            None => self.core.handle_input(now, data),
+            Some(d) => {
+                let plain = inflate(&mut d.decompress, data)?;
+                self.core.handle_input(now, &plain);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_request(&mut self, request: Request) {
+        let now = Instant::now();
+        match request {
+            Request::Submit { command, reply } => match self.core.submit(now, command) {
+                Ok(id) => {
+                    self.replies.insert(id, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
+                }
+            },
+            Request::Authenticate { sasl, reply } => match self.core.authenticate(now, *sasl) {
+                Ok(id) => {
+                    self.replies.insert(id, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
+                }
+            },
+            Request::SetIdle(on) => self.core.set_idle(now, on),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        let mut wrote = false;
+        while let Some(bytes) = self.core.poll_transmit() {
+            let bytes = match self.deflate.as_mut() {
+                None => bytes,
+                Some(d) => deflate(&mut d.compress, &bytes)?,
+            };
+            self.stream
+                .write_all(&bytes)
+                .await
+                .map_err(|e| Error::ConnectionLost {
+                    detail: e.to_string(),
+                })?;
+            wrote = true;
+        }
+        if wrote {
+            self.stream
+                .flush()
+                .await
+                .map_err(|e| Error::ConnectionLost {
+                    detail: e.to_string(),
+                })?;
+        }
+        while let Some(line) = self.core.poll_trace() {
+            trace!(target: "mailbag::imap", "{line}");
+        }
+        Ok(())
+    }
+
+    fn publish(&self) {
+        if let Ok(mut s) = self.shared.lock() {
+            s.capabilities = self.core.capabilities().to_vec();
+            s.enabled = self.core.enabled().to_vec();
+            s.state = Some(self.core.state());
+            s.view = self.core.view().clone();
+            s.compressed = self.deflate.is_some();
+        }
+    }
+
+    async fn route_to(&mut self, id: CommandId, reply: Reply) {
+        if let Some(tx) = self.replies.get(&id) {
+            // A dropped handle (a cancelled future) just stops listening.
+            let _ = tx.send(reply).await;
+        }
+    }
+
+    async fn dispatch(&mut self) -> Result<(), Error> {
+        while let Some(event) = self.core.poll_event() {
+            match event {
+                ClientEvent::GreetingReceived(status) => {
+                    self.publish();
+                    if let Some(tx) = self.greeting.take() {
+                        let _ = tx.send(status).await;
+                    }
+                }
+                ClientEvent::IdleAccepted(_) => {}
+                ClientEvent::Data { id, data } => self.route_to(id, Reply::Data(data)).await,
+                ClientEvent::FetchStarted {
+                    id,
+                    seq,
+                    items,
+                    body,
+                } => {
+                    self.route_to(id, Reply::FetchStarted { seq, items, body })
+                        .await
+                }
+                ClientEvent::FetchBodyStarted { id, items, body } => {
+                    self.route_to(id, Reply::FetchBodyStarted { items, body })
+                        .await
+                }
+                ClientEvent::BodyChunk { id, chunk } => {
+                    self.route_to(id, Reply::Chunk(chunk)).await
+                }
+                ClientEvent::FetchEnded { id, items } => {
+                    self.route_to(id, Reply::FetchEnded { items }).await
+                }
+                ClientEvent::CommandCompleted { id, status } => {
+                    self.publish();
+                    if let Some(tx) = self.replies.remove(&id) {
+                        let _ = tx.send(Reply::Done(status)).await;
+                    }
+                }
+                ClientEvent::Notification(n) => self.notify(ImapEvent::Server(n)).await,
+                ClientEvent::StartTls => {
+                    self.stream
+                        .upgrade(&self.host, &self.tls, &self.timeouts)
+                        .await?;
+                    let injected = self.core.tls_established(Instant::now());
+                    if injected > 0 {
+                        return Err(Error::protocol(
+                            format!(
+                                "{injected} bytes arrived in clear after the STARTTLS go-ahead"
+                            ),
+                            &[],
+                        ));
+                    }
+                }
+                ClientEvent::CompressionStarted => {
+                    self.deflate = Some(Deflate {
+                        compress: Compress::new(Compression::default(), false),
+                        decompress: Decompress::new(false),
+                    });
+                    self.core.compression_established(Instant::now());
+                }
+                ClientEvent::ParseError(e) => {
+                    self.notify(ImapEvent::Unparsable {
+                        detail: e.kind.to_string(),
+                        bytes: e.bytes.to_vec(),
+                    })
+                    .await
+                }
+                ClientEvent::TimedOut(_) => {
+                    return Err(Error::Timeout {
+                        what: "IMAP command",
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a notification: awaited once the program subscribed (backpressure); before
+    /// that, kept while the channel has room.
+    async fn notify(&mut self, event: ImapEvent) {
+        if self.subscribed.load(Ordering::Acquire) {
+            let _ = self.notifications.send(event).await;
+        } else if self.notifications.try_send(event).is_err() {
+            trace!(target: "mailbag::imap", "notification not kept: nobody subscribed");
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn inflate(d: &mut Decompress, mut input: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(input.len().saturating_mul(4).max(1024));
+    loop {
+        if out.capacity() == out.len() {
+            out.reserve(out.len().max(4096));
+        }
+        let before = d.total_in();
+        d.decompress_vec(input, &mut out, FlushDecompress::Sync)
+            .map_err(|e| Error::protocol(format!("bad DEFLATE data: {e}"), &[]))?;
+        let used = usize::try_from(d.total_in() - before).unwrap_or(input.len());
+        input = input.get(used..).unwrap_or_default();
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(out);
+        }
+    }
+}
+
+fn deflate(c: &mut Compress, mut input: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(input.len() + 64);
+    loop {
+        if out.capacity() - out.len() < 64 {
+            out.reserve(4096);
+        }
+        let before = c.total_in();
+        c.compress_vec(input, &mut out, FlushCompress::Sync)
+            .map_err(|e| Error::protocol(format!("DEFLATE failed: {e}"), &[]))?;
+        let used = usize::try_from(c.total_in() - before).unwrap_or(input.len());
+        input = input.get(used..).unwrap_or_default();
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(out);
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The async IMAP client against scripted peers: what Dovecot never does.
+
+use std::time::Duration;
+
+use mailbag::imap::{
+    ConnectOptions, FetchAttribute, FetchEvent, ImapClient, ImapEvent, MessageSet, Notification,
+    SequenceSet, Uid,
+};
+use mailbag::proto::imap::types::Section;
+use mailbag::{Error, Security};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Starts a peer running `script` on the first connection; returns options to reach it.
+async fn peer<F, Fut>(script: F) -> ConnectOptions
+where
+    F: FnOnce(Peer) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (s, _) = listener.accept().await.unwrap();
+        script(Peer::new(s)).await;
+    });
+    let mut o = ConnectOptions::new("127.0.0.1", Security::Plaintext)
+        .port(port)
+        .allow_plaintext_login(true);
+    o.timeouts.command = Some(Duration::from_secs(10));
+    o
+}
+
+struct Peer {
+    r: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    w: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Peer {
+    fn new(s: TcpStream) -> Peer {
+        let (r, w) = s.into_split();
+        Peer {
+            r: BufReader::new(r),
+            w,
+        }
+    }
+    async fn send(&mut self, bytes: &[u8]) {
+        self.w.write_all(bytes).await.unwrap();
+    }
+    /// Reads one command line and returns it (without CRLF).
+    async fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.r.read_line(&mut l).await.unwrap();
+        l.trim_end().to_owned()
+    }
+    /// Reads a line and checks it.
+    async fn expect(&mut self, want: &str) {
+        assert_eq!(self.line().await, want);
+    }
+}
+
+const GREETING: &[u8] = b"* PREAUTH [CAPABILITY IMAP4rev1 IDLE UIDPLUS] ready\r\n";
+
+fn body_item() -> Vec<FetchAttribute> {
+    vec![FetchAttribute::BodySection {
+        section: Section::full(),
+        partial: None,
+        peek: true,
+    }]
+}
+
+fn all() -> MessageSet {
+    MessageSet::Uid(SequenceSet::from_to_end(Uid::try_from(1).unwrap()))
+}
+
+#[tokio::test]
+async fn big_literal_in_odd_writes_arrives_whole() {
+    let n = 3_000_000usize;
+    let o = peer(move |mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 SELECT INBOX").await;
+        p.send(b"* 1 EXISTS\r\nA1 OK [READ-WRITE] ok\r\n").await;
+        p.expect("A2 UID FETCH 1:* BODY.PEEK[]").await;
+        let mut wire = format!("* 1 FETCH (UID 1 BODY[] {{{n}}}\r\n").into_bytes();
+        wire.extend((0..n).map(|i| (i % 251) as u8));
+        wire.extend_from_slice(b" FLAGS ())\r\nA2 OK done\r\n");
+        for piece in wire.chunks(9_999) {
+            p.send(piece).await;
+        }
+        let _ = p.line().await;
+    })
+    .await;
+    let c = ImapClient::connect(o).await.unwrap();
+    c.select("INBOX").await.unwrap();
+    let mut f = c.fetch(all(), body_item()).await.unwrap();
+    let mut out = Vec::new();
+    while let Some(ev) = f.next().await {
+        if let FetchEvent::BodyStart { .. } = ev.unwrap() {
+            let (items, _) = f.copy_body_to(&mut out).await.unwrap();
+            assert_eq!(items.len(), 1);
+        }
+    }
+    assert_eq!(out.len(), n);
+    assert!(out.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
+}
+
+#[tokio::test]
+async fn drop_in_the_middle_of_a_literal_is_connection_lost() {
+    let o = peer(|mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 SELECT INBOX").await;
+        p.send(b"* 1 EXISTS\r\nA1 OK ok\r\n").await;
+        p.expect("A2 UID FETCH 1:* BODY.PEEK[]").await;
+        p.send(b"* 1 FETCH (UID 1 BODY[] {100000}\r\n").await;
+        p.send(&[b'x'; 70_000]).await;
+    })
+    .await;
+    let c = ImapClient::connect(o).await.unwrap();
+    c.select("INBOX").await.unwrap();
+    let mut f = c.fetch(all(), body_item()).await.unwrap();
+    let mut result = Ok(());
+    while let Some(ev) = f.next().await {
+        match ev {
+            Ok(FetchEvent::BodyStart { .. }) => {
+                let mut sink = Vec::new();
+                if let Err(e) = f.copy_body_to(&mut sink).await {
+                    result = Err(e);
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    assert!(
+        matches!(result, Err(Error::ConnectionLost { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn bye_during_a_command() {
+    let o = peer(|mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 NOOP").await;
+        p.send(b"* BYE server shutting down\r\n").await;
+    })
+    .await;
+    let c = ImapClient::connect(o).await.unwrap();
+    let mut events = c.notifications().unwrap();
+    let r = c.noop().await;
+    assert!(matches!(r, Err(Error::ConnectionLost { .. })), "{r:?}");
+    match events.next().await {
+        Some(ImapEvent::Server(Notification::Bye(s))) => assert!(s.text.contains("shutting")),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        events.next().await,
+        Some(ImapEvent::ConnectionLost { .. })
+    ));
+}
+
+#[tokio::test]
+async fn unsolicited_fetch_during_search() {
+    let o = peer(|mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 SELECT INBOX").await;
+        p.send(b"* 2 EXISTS\r\nA1 OK ok\r\n").await;
+        p.expect("A2 UID SEARCH ALL").await;
+        p.send(b"* 1 FETCH (FLAGS (\\Seen))\r\n* SEARCH 7 8\r\nA2 OK done\r\n")
+            .await;
+        let _ = p.line().await;
+    })
+    .await;
+    let c = ImapClient::connect(o).await.unwrap();
+    let mut events = c.notifications().unwrap();
+    c.select("INBOX").await.unwrap();
+    let uids = c.search_raw("ALL").await.unwrap();
+    assert_eq!(uids.len(), 2);
+    match events.next().await {
+        Some(ImapEvent::Server(Notification::FlagsChanged { flags, .. })) => {
+            assert_eq!(flags.unwrap().len(), 1)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn server_without_idle_is_polled_with_noop() {
+    let o = peer(|mut p| async move {
+        p.send(b"* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n").await;
+        p.expect("A1 SELECT INBOX").await;
+        p.send(b"* 1 EXISTS\r\nA1 OK ok\r\n").await;
+        p.expect("A2 NOOP").await;
+        p.send(b"* 2 EXISTS\r\nA2 OK ok\r\n").await;
+        let _ = p.line().await;
+    })
+    .await;
+    let mut o = o;
+    o.poll_interval = Duration::from_millis(200);
+    let c = ImapClient::connect(o).await.unwrap();
+    let mut events = c.notifications().unwrap();
+    c.select("INBOX").await.unwrap();
+    c.idle(true).await.unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.next())
+        .await
+        .unwrap();
+    assert_eq!(ev, Some(ImapEvent::Server(Notification::Exists(2))));
+}
+
+#[tokio::test]
+async fn slow_notification_reader_loses_nothing() {
+    let count = 300u32;
+    let o = peer(move |mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 SELECT INBOX").await;
+        p.send(b"* 0 EXISTS\r\nA1 OK ok\r\n").await;
+        p.expect("A2 NOOP").await;
+        let mut burst = Vec::new();
+        for i in 1..=count {
+            burst.extend_from_slice(format!("* {i} EXISTS\r\n").as_bytes());
+        }
+        burst.extend_from_slice(b"A2 OK ok\r\n");
+        p.send(&burst).await;
+        let _ = p.line().await;
+    })
+    .await;
+    let mut o = o;
+    o.notification_capacity = 4;
+    let c = ImapClient::connect(o).await.unwrap();
+    let mut events = c.notifications().unwrap();
+    c.select("INBOX").await.unwrap();
+    let noop = tokio::spawn({
+        let c = c.clone();
+        async move { c.noop().await }
+    });
+    for i in 1..=count {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(
+            events.next().await,
+            Some(ImapEvent::Server(Notification::Exists(i)))
+        );
+    }
+    noop.await.unwrap().unwrap();
+}
