@@ -72,6 +72,9 @@ fn sextet(b: u8) -> Option<u32> {
 pub fn decode(input: &[u8]) -> Result<String, InvalidUtf7> {
     let mut out = String::with_capacity(input.len());
     let mut i = 0;
+    // Where the last encoded run ended: another may not start right there (`&4AA-&4AA-`
+    // would be a second spelling of `&4ADgAA-`).
+    let mut after_run = None;
     while let Some(&b) = input.get(i) {
         if b != b'&' {
             if !(0x20..=0x7e).contains(&b) {
@@ -91,7 +94,11 @@ pub fn decode(input: &[u8]) -> Result<String, InvalidUtf7> {
         if run.is_empty() {
             out.push('&');
         } else {
+            if after_run == Some(start) {
+                return Err(InvalidUtf7 { position: start });
+            }
             decode_run(run, start, &mut out)?;
+            after_run = Some(end.saturating_add(1));
         }
         i = end.saturating_add(1);
     }

@@ -254,8 +254,12 @@ impl Session {
         Ok(id)
     }
 
-    /// The next bytes to write, if any command may go out now.
+    /// The next bytes to write, if any command may go out now. Nothing goes out between the
+    /// `+OK` to STLS and [`Session::tls_established`]: those bytes would travel in clear.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if self.awaiting_tls {
+            return None;
+        }
         let mut t = Transmit {
             data: Vec::new(),
             redacted: Vec::new(),

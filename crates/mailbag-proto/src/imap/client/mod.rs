@@ -502,6 +502,10 @@ impl ClientCore {
                 break;
             };
             self.handle_event(now, event);
+            // Send what this response allows before reading the next one, so the commands in
+            // flight, and thus where later responses go, do not depend on how the input was
+            // cut into reads.
+            self.pump(now);
         }
         self.pump(now);
     }

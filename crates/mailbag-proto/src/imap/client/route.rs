@@ -299,7 +299,12 @@ fn trace_line(data: &Data) -> String {
         Data::Status(s) => format!("S: * {:?} {:?} {}", s.status, s.code, s.text),
         other => {
             let mut s = format!("S: * {other:?}");
-            s.truncate(200);
+            // Cut on a character boundary: server text may hold multi-byte characters.
+            let mut end = s.len().min(200);
+            while !s.is_char_boundary(end) {
+                end = end.saturating_sub(1);
+            }
+            s.truncate(end);
             s
         }
     }

@@ -343,11 +343,21 @@ impl<'l> Cursor<'l> {
         Ok(s)
     }
 
+    /// Whether a `string` starts here: `"`, `{`, or `~{` (literal8). A `~` followed by
+    /// anything else is an atom character, as in the name `~peter/mail`.
+    pub(crate) fn at_string(&self) -> bool {
+        match self.peek() {
+            Some(b'"' | b'{') => true,
+            Some(b'~') => self.rest().get(1) == Some(&b'{'),
+            _ => false,
+        }
+    }
+
     /// `nstring = string / nil`, tolerantly: an atom where a string belongs is taken as its
     /// text (some servers leave names unquoted).
     pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
         match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string().map(Some),
+            _ if self.at_string() => self.string().map(Some),
             _ if self.eat_word("NIL") => Ok(None),
             _ => {
                 let start = self.pos;
@@ -360,7 +370,7 @@ impl<'l> Cursor<'l> {
     /// `astring = 1*ASTRING-CHAR / string`
     pub(crate) fn astring(&mut self) -> PResult<Bytes> {
         match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string(),
+            _ if self.at_string() => self.string(),
             _ => {
                 let s = self.take_bytes_while(is_token_byte);
                 if s.is_empty() {

@@ -444,7 +444,7 @@ pub(crate) fn sequence_set(c: &mut Cursor) -> PResult<SequenceSet<NonZeroU32>> {
 pub(crate) fn value(c: &mut Cursor) -> PResult<Value> {
     match c.peek() {
         Some(b'(') => Ok(Value::List(c.paren_list(value)?)),
-        Some(b'"' | b'{' | b'~') => Ok(Value::String(c.string()?)),
+        _ if c.at_string() => Ok(Value::String(c.string()?)),
         Some(b'0'..=b'9') => {
             let start = c.pos();
             let tok = c.take_while(is_token_byte);

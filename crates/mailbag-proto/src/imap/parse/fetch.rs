@@ -147,9 +147,10 @@ fn item(c: &mut Cursor) -> PResult<Att> {
         "X-GM-MSGID" => FetchItem::GmMsgId(c.number64()?),
         "X-GM-THRID" => FetchItem::GmThrId(c.number64()?),
         "X-GM-LABELS" => FetchItem::GmLabels(c.paren_list(|c| {
-            let b: Bytes = match c.peek() {
-                Some(b'"' | b'{' | b'~') => c.string()?,
-                _ => c.take_bytes_while(is_token_byte),
+            let b: Bytes = if c.at_string() {
+                c.string()?
+            } else {
+                c.take_bytes_while(is_token_byte)
             };
             if b.is_empty() {
                 return Err(c.err("label"));

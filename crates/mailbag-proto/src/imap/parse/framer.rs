@@ -343,12 +343,18 @@ fn skip(buf: &mut BytesMut, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool 
         match memchr::memchr(b'\n', buf) {
             None => {
                 let keep = buf.len().min(TAIL);
-                tail.extend_from_slice(
-                    buf.get(buf.len().saturating_sub(keep)..)
-                        .unwrap_or_default(),
-                );
-                let excess = tail.len().saturating_sub(TAIL);
-                tail.drain(..excess);
+                // A literal header may have begun further back than `TAIL` bytes (a length
+                // written with many digits): keep it, shortened, so the line is framed the
+                // same however it was cut.
+                let tail_in_header = memchr::memrchr(b'{', tail)
+                    .is_some_and(|open| header_prefix(tail.get(open..).unwrap_or_default()));
+                let from = match memchr::memrchr(b'{', buf) {
+                    Some(open) if header_prefix(buf.get(open..).unwrap_or_default()) => open,
+                    None if tail_in_header => 0,
+                    _ => buf.len().saturating_sub(keep),
+                };
+                tail.extend_from_slice(buf.get(from..).unwrap_or_default());
+                compact_tail(tail);
                 buf.clear();
                 return false;
             }
@@ -366,6 +372,53 @@ fn skip(buf: &mut BytesMut, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool 
             }
         }
     }
+}
+
+/// Whether `b`, starting with `{`, can still grow into the end of a literal header:
+/// `{` digits, then `+` or `-`, `}` and `\r` in that order, each optional so far.
+fn header_prefix(b: &[u8]) -> bool {
+    let Some(rest) = b.strip_prefix(b"{") else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    matches!(
+        rest.get(digits..).unwrap_or_default(),
+        [] | [b'+' | b'-']
+            | [b'+' | b'-', b'}']
+            | [b'}']
+            | [b'+' | b'-', b'}', b'\r']
+            | [b'}', b'\r']
+    )
+}
+
+/// Bounds the kept end of a skipped line without changing what [`literal_at_end`] will read
+/// from it: an unfinished literal header keeps its `{` and its length with leading zeros
+/// dropped (a length past 20 digits overflows u64 whatever follows, so it is kept as 21
+/// nines); anything else keeps its last `TAIL` bytes.
+fn compact_tail(tail: &mut Vec<u8>) {
+    if let Some(open) = memchr::memrchr(b'{', tail) {
+        let header = tail.get(open..).unwrap_or_default();
+        if header_prefix(header) {
+            let rest = header.get(1..).unwrap_or_default();
+            let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            let (digits, after) = rest.split_at(n);
+            let zeros = digits.iter().take_while(|&&d| d == b'0').count();
+            let significant = digits.get(zeros..).unwrap_or_default();
+            let mut compact = vec![b'{'];
+            if significant.len() > 20 {
+                compact.extend_from_slice(&[b'9'; 21]);
+            } else if significant.is_empty() && n > 0 {
+                compact.push(b'0');
+            } else {
+                compact.extend_from_slice(significant);
+            }
+            compact.extend_from_slice(after);
+            *tail = compact;
+            return;
+        }
+    }
+    let excess = tail.len().saturating_sub(TAIL);
+    tail.drain(..excess);
 }
 
 /// The length of the literal announced at the end of `line` (`{n}`, `{n+}`, `{n-}`,
