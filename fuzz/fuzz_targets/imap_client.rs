@@ -154,7 +154,10 @@ impl Checker {
 
 fn drain(core: &mut ClientCore, checker: &mut Checker, out: &mut Vec<ClientEvent>) {
     while let Some(line) = core.poll_trace() {
-        assert!(!line.contains("w0rd"), "password in the trace: {line}");
+        // What the server sent may hold anything; what the client wrote must not show it.
+        if line.starts_with("C:") {
+            assert!(!line.contains("w0rd"), "password in the trace: {line}");
+        }
     }
     while let Some(ev) = core.poll_event() {
         checker.event(&ev);
