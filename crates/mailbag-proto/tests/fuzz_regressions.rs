@@ -216,3 +216,34 @@ fn imap_client_trace_of_8bit_response_does_not_panic() {
         assert!(t.len() <= 200, "{t}");
     }
 }
+
+/// imap client core: after `* BYE` the state is Logout, but a tagged OK that the server sent
+/// afterwards (here SELECT's) moved it on to Selected, so the client went on issuing
+/// commands on a connection the server had closed. Found by imap_client ("LOGOUT is final").
+#[test]
+fn imap_client_stays_logged_out_after_bye() {
+    use std::time::Instant;
+
+    use mailbag_proto::imap::client::{ClientCore, Config, ConnectionState};
+    use mailbag_proto::imap::Command;
+
+    let now = Instant::now();
+    let mut core = ClientCore::new(Config::default());
+    core.handle_input(now, b"* PREAUTH [CAPABILITY IMAP4rev1] logged in\r\n");
+    assert_eq!(core.state(), ConnectionState::Authenticated);
+    let select = Command::Select {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    };
+    core.submit(now, select).unwrap();
+    let sent = String::from_utf8(core.poll_transmit().unwrap()).unwrap();
+    let tag = sent.split(' ').next().unwrap().to_string();
+    core.handle_input(now, b"* BYE shutting down\r\n");
+    assert_eq!(core.state(), ConnectionState::Logout);
+    core.handle_input(
+        now,
+        format!("{tag} OK [READ-WRITE] selected\r\n").as_bytes(),
+    );
+    assert_eq!(core.state(), ConnectionState::Logout);
+    assert!(core.submit(now, Command::Noop).is_err());
+}

@@ -616,7 +616,11 @@ impl ClientCore {
             self.capabilities = caps.clone();
         }
         let ok = status.status == Status::Ok;
+        // After BYE (or a completed LOGOUT) the connection is over: a tagged OK that the
+        // server sends afterwards must not bring the state back.
+        let over = self.state == ConnectionState::Logout;
         match (cmd.kind, ok) {
+            _ if over => {}
             (Kind::Idle, _) => {
                 self.idle_since = None;
                 self.idle_done_sent = false;
