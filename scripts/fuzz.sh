@@ -10,7 +10,8 @@
 # MAILBAG_CORPUS to its mailkit/ directory, else ../shared/corpus/mailkit is looked for above
 # the checkout). New inputs go to fuzz/corpus/<target>, crashes to fuzz/artifacts/<target>,
 # libFuzzer's output to fuzz/logs/<target>.log. Prints one line per target with its executions
-# and time; exits non-zero if any target found something.
+# and time; exits non-zero if any target found something. Several copies may run at once on
+# different targets (e.g. one per core).
 set -uo pipefail
 
 secs=${1:-600}
@@ -59,14 +60,16 @@ for t in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
     log=fuzz/logs/$t.log
     start=$(date +%s)
-    # -jobs=1 runs the fuzzer in a child whose output goes to fuzz-0.log in the working dir.
-    (cd fuzz/logs && rm -f fuzz-0.log &&
+    # -jobs=1 runs the fuzzer in a child whose output goes to fuzz-0.log in the working dir;
+    # one working dir per target, so several copies of this script can run side by side.
+    mkdir -p "fuzz/logs/$t.d"
+    (cd "fuzz/logs/$t.d" && rm -f fuzz-0.log &&
         cargo fuzz run --fuzz-dir "$root/fuzz" "$t" "$root/fuzz/corpus/$t" "$root/fuzz/seeds/$t" $(extra_seeds "$t") -- \
             -max_total_time="$secs" -jobs=1 -workers=1 -rss_limit_mb=2048 -timeout=30 \
             -max_len="$(max_len "$t")" -print_final_stats=1 \
             -artifact_prefix="$root/fuzz/artifacts/$t/" >"$t.out" 2>&1
         status=$?
-        cat "$t.out" fuzz-0.log >"$t.log" 2>/dev/null
+        cat "$t.out" fuzz-0.log >"../$t.log" 2>/dev/null
         rm -f fuzz-0.log "$t.out"
         exit $status)
     status=$?
