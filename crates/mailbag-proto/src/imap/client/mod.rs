@@ -280,10 +280,20 @@ impl ClientCore {
         self.idle_mode
     }
 
-    /// Feeds bytes received from the server.
+    /// Feeds bytes received from the server (copied; see
+    /// [`handle_input_bytes`](Self::handle_input_bytes) to hand them over instead).
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         self.last_activity = Some(now);
         self.parser.feed(bytes);
+        self.process(now);
+    }
+
+    /// Feeds bytes received from the server without copying them: responses and streamed
+    /// body chunks are slices of `bytes` ([`ResponseParser::feed_bytes`]). For a driver that
+    /// reads into a `BytesMut` and passes `split().freeze()`.
+    pub fn handle_input_bytes(&mut self, now: Instant, bytes: bytes::Bytes) {
+        self.last_activity = Some(now);
+        self.parser.feed_bytes(bytes);
         self.process(now);
     }
 
