@@ -35,7 +35,10 @@ impl MailboxView {
     /// The UID of message `seq`, when known.
     pub fn uid(&self, seq: SeqNum) -> Option<Uid> {
         let slot = self.uids.slot(seq_number(seq))?;
-        self.uids.uids.get(slot).and_then(|&u| Uid::try_from(u).ok())
+        self.uids
+            .uids
+            .get(slot)
+            .and_then(|&u| Uid::try_from(u).ok())
     }
 
     pub(crate) fn set_exists(&mut self, n: u32) {
@@ -169,7 +172,11 @@ impl SeqMap {
         let n = self.tree.len().saturating_sub(1);
         let mut pos = 0usize;
         let mut left = k;
-        let mut step = if n == 0 { 0 } else { 1usize << (usize::BITS - 1 - n.leading_zeros()) };
+        let mut step = if n == 0 {
+            0
+        } else {
+            1usize << (usize::BITS - 1 - n.leading_zeros())
+        };
         while step > 0 {
             let next = pos.saturating_add(step);
             if let Some(&count) = self.tree.get(next) {
@@ -192,7 +199,8 @@ impl SeqMap {
         }
         let gone = std::mem::take(&mut self.gone);
         let mut flags = gone.iter();
-        self.uids.retain(|_| !flags.next().copied().unwrap_or(false));
+        self.uids
+            .retain(|_| !flags.next().copied().unwrap_or(false));
         self.tree = Vec::new();
     }
 

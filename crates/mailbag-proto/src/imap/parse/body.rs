@@ -261,9 +261,7 @@ fn ext_tail(
     *language = if c.peek() == Some(b'(') {
         c.paren_list(|c| c.text_nstring())?
     } else {
-        c.nstring()?
-            .map(|b| vec![to_text(&b)])
-            .unwrap_or_default()
+        c.nstring()?.map(|b| vec![to_text(&b)]).unwrap_or_default()
     };
     c.sp();
     if c.peek() == Some(b')') {

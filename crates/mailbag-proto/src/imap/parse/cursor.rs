@@ -385,10 +385,7 @@ impl<'l> Cursor<'l> {
 
     /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
     pub(crate) fn text_nstring(&mut self) -> PResult<String> {
-        Ok(self
-            .nstring()?
-            .map(|b| to_text(&b))
-            .unwrap_or_default())
+        Ok(self.nstring()?.map(|b| to_text(&b)).unwrap_or_default())
     }
 
     /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.

@@ -179,10 +179,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             }
             FetchItem::Preview(c.nstring()?)
         }
-        "SAVEDATE" => FetchItem::SaveDate(
-            c.nstring()?
-                .map(|b| to_text(&b)),
-        ),
+        "SAVEDATE" => FetchItem::SaveDate(c.nstring()?.map(|b| to_text(&b))),
         _ => FetchItem::Other(name.to_owned(), super::data::value(c)?),
     };
     Ok(Att::Item(item))
@@ -272,8 +269,7 @@ pub(crate) fn section(c: &mut Cursor) -> PResult<Section> {
             "MIME" => SectionText::Mime,
             "HEADER.FIELDS" | "HEADER.FIELDS.NOT" => {
                 c.sp();
-                let fields =
-                    c.paren_list(|c| Ok(to_text(&c.astring()?)))?;
+                let fields = c.paren_list(|c| Ok(to_text(&c.astring()?)))?;
                 SectionText::HeaderFields {
                     not: word.ends_with(".NOT"),
                     fields,

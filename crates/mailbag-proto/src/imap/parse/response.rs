@@ -181,9 +181,7 @@ fn known_code(c: &mut Cursor, name: &str) -> PResult<ResponseCode> {
         "BADCHARSET" => {
             c.sp();
             if c.peek() == Some(b'(') {
-                BadCharset(
-                    c.paren_list(|c| Ok(to_text(&c.astring()?)))?,
-                )
+                BadCharset(c.paren_list(|c| Ok(to_text(&c.astring()?)))?)
             } else {
                 BadCharset(Vec::new())
             }
