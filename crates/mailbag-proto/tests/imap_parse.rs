@@ -420,6 +420,12 @@ fn fetch_rfc_example() {
         items[1],
         FetchItem::InternalDate("17-Jul-1996 02:44:25 -0700".into())
     );
+    let FetchItem::InternalDate(date) = &items[1] else {
+        panic!()
+    };
+    // 1996-07-17T09:44:25Z
+    assert_eq!(date.unix_timestamp(), Some(837_596_665));
+    assert_eq!(date.as_str(), "17-Jul-1996 02:44:25 -0700");
     assert_eq!(items[2], FetchItem::Rfc822Size(4286));
     let FetchItem::Envelope(env) = &items[3] else {
         panic!()

@@ -7,7 +7,7 @@ use super::body::{body, envelope};
 use super::cursor::{is_token_byte, to_text, Cursor, PResult};
 use super::response::flag;
 use super::StreamedItem;
-use crate::imap::types::{FetchItem, ModSeq, Section, SectionText, Uid};
+use crate::imap::types::{FetchItem, InternalDate, ModSeq, Section, SectionText, Uid};
 
 /// The items of a FETCH, and how the list ended in this frame.
 pub(crate) enum FetchList {
@@ -93,7 +93,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
     let item = match name {
         "UID" => FetchItem::Uid(Uid::from(c.nz_number()?)),
         "FLAGS" => FetchItem::Flags(c.paren_list(flag)?),
-        "INTERNALDATE" => FetchItem::InternalDate(c.text_nstring()?),
+        "INTERNALDATE" => FetchItem::InternalDate(InternalDate::parse(&c.text_nstring()?)),
         "RFC822.SIZE" => FetchItem::Rfc822Size(c.lenient_number()?),
         "ENVELOPE" => FetchItem::Envelope(Box::new(envelope(c)?)),
         "BODYSTRUCTURE" => FetchItem::BodyStructure(Box::new(body(c)?)),
