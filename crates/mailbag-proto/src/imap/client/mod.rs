@@ -327,20 +327,27 @@ impl ClientCore {
         if let (Some(limit), Some(last)) = (self.config.command_timeout, self.last_activity) {
             let waiting = self.in_flight.iter().find(|p| p.kind != Kind::Idle);
             if let Some(p) = waiting {
-                if now >= last + limit {
+                if last.checked_add(limit).is_some_and(|t| now >= t) {
                     self.events.push_back(ClientEvent::TimedOut(p.id));
                     self.last_activity = Some(now);
                 }
             }
         }
         if let Some(since) = self.idle_since {
-            if now >= since + self.config.idle_refresh && !self.idle_done_sent {
+            if since
+                .checked_add(self.config.idle_refresh)
+                .is_some_and(|t| now >= t)
+                && !self.idle_done_sent
+            {
                 self.send_done();
             }
         }
         if self.idle_mode && !self.has(&Capability::Idle) && !self.is_busy() {
             if let Some(last) = self.last_poll {
-                if now >= last + self.config.poll_interval {
+                if last
+                    .checked_add(self.config.poll_interval)
+                    .is_some_and(|t| now >= t)
+                {
                     self.last_poll = Some(now);
                     let _ = self.enqueue(now, Command::Noop, Kind::Noop, "NOOP", None, true);
                 }
@@ -351,23 +358,27 @@ impl ClientCore {
 
     // ---- outputs ----
 
-    /// The next time [`ClientCore::handle_timeout`] must be called, if any.
+    /// The next time [`ClientCore::handle_timeout`] must be called, if any. A deadline past
+    /// what `Instant` can hold (a timeout of `Duration::MAX`) is never.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut next: Option<Instant> = None;
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
         if let (Some(limit), Some(last)) = (self.config.command_timeout, self.last_activity) {
             if self.in_flight.iter().any(|p| p.kind != Kind::Idle) {
-                consider(last + limit);
+                last.checked_add(limit).map(&mut consider);
             }
         }
         if let Some(since) = self.idle_since {
             if !self.idle_done_sent {
-                consider(since + self.config.idle_refresh);
+                since
+                    .checked_add(self.config.idle_refresh)
+                    .map(&mut consider);
             }
         }
         if self.idle_mode && !self.has(&Capability::Idle) && !self.is_busy() {
             if let Some(last) = self.last_poll {
-                consider(last + self.config.poll_interval);
+                last.checked_add(self.config.poll_interval)
+                    .map(&mut consider);
             }
         }
         next
