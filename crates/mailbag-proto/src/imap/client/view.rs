@@ -172,11 +172,8 @@ impl SeqMap {
         let n = self.tree.len().saturating_sub(1);
         let mut pos = 0usize;
         let mut left = k;
-        let mut step = if n == 0 {
-            0
-        } else {
-            1usize << (usize::BITS - 1 - n.leading_zeros())
-        };
+        // The largest power of two not above n.
+        let mut step = n.checked_ilog2().map_or(0, |log| 1usize << log);
         while step > 0 {
             let next = pos.saturating_add(step);
             if let Some(&count) = self.tree.get(next) {

@@ -196,7 +196,7 @@ impl<'l> Cursor<'l> {
         for &d in digits {
             n = n
                 .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(d - b'0')))
+                .and_then(|n| n.checked_add(u64::from(d.wrapping_sub(b'0'))))
                 .ok_or(SyntaxError::Expected {
                     expected: "number that fits 64 bits",
                     offset: start,

@@ -631,7 +631,7 @@ fn literal_at_end(line: &[u8]) -> Option<u64> {
     for &d in digits {
         n = match n
             .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            .and_then(|n| n.checked_add(u64::from(d.wrapping_sub(b'0'))))
         {
             Some(n) => n,
             None => return Some(u64::MAX),

@@ -115,9 +115,9 @@ impl DateTime {
                     return None;
                 }
                 // At most 24 * 60 + 59: fits i16.
-                let minutes = i16::try_from(h * 60 + m).ok()?;
+                let minutes = i16::try_from(h.saturating_mul(60).saturating_add(m)).ok()?;
                 if *sign == b'-' {
-                    -minutes
+                    minutes.saturating_neg()
                 } else {
                     minutes
                 }
@@ -149,18 +149,18 @@ impl DateTime {
 
     /// Seconds since 1970-01-01 00:00:00 UTC.
     pub fn unix_timestamp(&self) -> i64 {
-        // Every field is range-checked at construction by `parse` or bounded by its type, so
-        // none of this can overflow i64 (|result| < 400 * 10^9).
+        // Every field is bounded by its type, so nothing here comes near i64's range
+        // (|result| < 10^13); the saturating operations only spell that out.
         let days = days_from_civil(
             i64::from(self.year),
             i64::from(self.month),
             i64::from(self.day),
         );
-        days * 86_400
-            + i64::from(self.hour) * 3_600
-            + i64::from(self.minute) * 60
-            + i64::from(self.second)
-            - i64::from(self.offset_minutes) * 60
+        days.saturating_mul(86_400)
+            .saturating_add(i64::from(self.hour).saturating_mul(3_600))
+            .saturating_add(i64::from(self.minute).saturating_mul(60))
+            .saturating_add(i64::from(self.second))
+            .saturating_sub(i64::from(self.offset_minutes).saturating_mul(60))
     }
 }
 
@@ -208,13 +208,28 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`). The caller passes a checked year (1 to 9999), month and day.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
+    let y = if month <= 2 {
+        year.saturating_sub(1)
+    } else {
+        year
+    };
     let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let yoe = y.rem_euclid(400);
+    let mp = month.saturating_add(9).rem_euclid(12);
+    let doy = mp
+        .saturating_mul(153)
+        .saturating_add(2)
+        .div_euclid(5)
+        .saturating_add(day)
+        .saturating_sub(1);
+    let doe = yoe
+        .saturating_mul(365)
+        .saturating_add(yoe.div_euclid(4))
+        .saturating_sub(yoe.div_euclid(100))
+        .saturating_add(doy);
+    era.saturating_mul(146_097)
+        .saturating_add(doe)
+        .saturating_sub(719_468)
 }
 
 #[cfg(test)]
