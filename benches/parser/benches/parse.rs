@@ -4,12 +4,9 @@
 //!
 //! Run: `cargo bench --manifest-path benches/parser/Cargo.toml`
 //!
-//! First figures (2026-11-22, shared 2-core machine, 51 MB stream, imap-proto 0.16.7,
-//! imap-codec 2.0.0-alpha.10): mailbag 3.3 GiB/s fed in 16 KiB reads (0.84 GiB/s fed as one
-//! 51 MB slice, dominated by copying it into the parser's buffer and its page faults);
-//! imap-proto 5.7 GiB/s; imap-codec 0.70 GiB/s. imap-proto borrows the caller's whole buffer
-//! and copies nothing, while mailbag copies every byte once into its own buffer (44 % of its
-//! time is that memmove) in exchange for streaming with bounded memory.
+//! Figures and what limits them: the B7 section of BENCHMARKS.md. The `feed_bytes` rows are
+//! the async client's path (each read handed over as `Bytes`, no copy); the `feed` rows copy
+//! every byte into the parser's buffer.
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
