@@ -4,13 +4,11 @@
 //!
 //! Run: `cargo bench --manifest-path benches/parser/Cargo.toml`
 //!
-//! First figures (2026-11-22, shared 2-core machine, 51 MB stream, imap-proto 0.16.7,
-//! imap-codec 2.0.0-alpha.10): mailbag 3.3 GiB/s fed in 16 KiB reads (0.84 GiB/s fed as one
-//! 51 MB slice, dominated by copying it into the parser's buffer and its page faults);
-//! imap-proto 5.7 GiB/s; imap-codec 0.70 GiB/s. imap-proto borrows the caller's whole buffer
-//! and copies nothing, while mailbag copies every byte once into its own buffer (44 % of its
-//! time is that memmove) in exchange for streaming with bounded memory.
+//! Figures and what limits them: the B7 section of BENCHMARKS.md. The `feed_bytes` rows are
+//! the async client's path (each read handed over as `Bytes`, no copy); the `feed` rows copy
+//! every byte into the parser's buffer.
 
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mailbag_proto::imap::parse::{Event, ResponseParser};
 
@@ -63,6 +61,27 @@ fn mailbag(input: &[u8], chunk: usize) -> usize {
     n
 }
 
+/// The same, handing the parser `Bytes` it takes over (`feed_bytes`): the chunks are
+/// slices of one buffer, as a driver reading into a `BytesMut` hands them over.
+fn mailbag_shared(input: &Bytes, chunk: usize) -> usize {
+    let mut p = ResponseParser::new();
+    p.set_expect_greeting(false);
+    let mut n = 0;
+    let mut at = 0;
+    while at < input.len() {
+        let end = (at + chunk).min(input.len());
+        p.feed_bytes(input.slice(at..end));
+        at = end;
+        while let Some(ev) = p.next_event() {
+            if matches!(ev, Event::Response(_) | Event::FetchEnd { .. }) {
+                n += 1;
+            }
+            assert!(!matches!(ev, Event::Error(_)), "{ev:?}");
+        }
+    }
+    n
+}
+
 fn imap_proto(mut input: &[u8]) -> usize {
     let mut n = 0;
     while !input.is_empty() {
@@ -96,7 +115,9 @@ fn imap_codec(mut input: &[u8]) -> usize {
 fn bench(c: &mut Criterion) {
     let input = stream();
     // The three must agree on what they parsed, or the comparison means nothing.
+    let shared = Bytes::from(input.clone());
     assert_eq!(mailbag(&input, input.len()), 1001);
+    assert_eq!(mailbag_shared(&shared, 16 * 1024), 1001);
     assert_eq!(imap_proto(&input), 1001);
     assert_eq!(imap_codec(&input), 1001);
     let mut g = c.benchmark_group("fetch-1000");
@@ -107,6 +128,12 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("mailbag (16 KiB reads)", |b| {
         b.iter(|| mailbag(&input, 16 * 1024))
+    });
+    g.bench_function("mailbag (Bytes, whole buffer)", |b| {
+        b.iter(|| mailbag_shared(&shared, shared.len()))
+    });
+    g.bench_function("mailbag (Bytes, 16 KiB reads)", |b| {
+        b.iter(|| mailbag_shared(&shared, 16 * 1024))
     });
     g.bench_function("imap-proto", |b| b.iter(|| imap_proto(&input)));
     g.bench_function("imap-codec", |b| b.iter(|| imap_codec(&input)));

@@ -6,6 +6,17 @@
 //! deadline matters (the shape of h11 and quinn-proto).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Server bytes reach most of this crate: no panicking access or arithmetic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 pub mod imap;
 pub mod pop3;

@@ -474,10 +474,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Lower-case hexadecimal, as CRAM-MD5 and APOP send digests.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut out = String::with_capacity(bytes.len().saturating_mul(2));
+    let digit = |n: u8| char::from(DIGITS.get(usize::from(n)).copied().unwrap_or(b'0'));
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
     }
     out
 }

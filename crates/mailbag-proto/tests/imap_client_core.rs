@@ -391,3 +391,33 @@ fn logout_ends_the_session() {
     ));
     t.c("A1 LOGOUT\r\n");
 }
+
+/// Deadlines past what `Instant` holds (a program asking for `Duration::MAX`) are "never",
+/// not a panic from `Instant + Duration` overflowing.
+#[test]
+fn unbounded_timeouts_never_fire_and_never_panic() {
+    let config = Config {
+        command_timeout: Some(Duration::MAX),
+        idle_refresh: Duration::MAX,
+        poll_interval: Duration::MAX,
+        ..Config::default()
+    };
+    let mut t = T {
+        core: ClientCore::new(config),
+        now: Instant::now(),
+    };
+    t.s("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n");
+    t.events();
+    t.submit(Command::Noop);
+    t.c("A1 NOOP\r\n");
+    assert_eq!(t.core.poll_timeout(), None);
+    t.core.handle_timeout(t.now + Duration::from_secs(3600));
+    assert!(t.events().is_empty());
+    t.s("A1 OK done\r\n");
+    t.core.set_idle(t.now, true);
+    t.c("A2 IDLE\r\n");
+    t.s("+ idling\r\n");
+    assert_eq!(t.core.poll_timeout(), None);
+    t.core.handle_timeout(t.now + Duration::from_secs(3600));
+    t.c("");
+}

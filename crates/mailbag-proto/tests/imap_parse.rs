@@ -420,6 +420,12 @@ fn fetch_rfc_example() {
         items[1],
         FetchItem::InternalDate("17-Jul-1996 02:44:25 -0700".into())
     );
+    let FetchItem::InternalDate(date) = &items[1] else {
+        panic!()
+    };
+    // 1996-07-17T09:44:25Z
+    assert_eq!(date.unix_timestamp(), Some(837_596_665));
+    assert_eq!(date.as_str(), "17-Jul-1996 02:44:25 -0700");
     assert_eq!(items[2], FetchItem::Rfc822Size(4286));
     let FetchItem::Envelope(env) = &items[3] else {
         panic!()
@@ -757,4 +763,69 @@ fn discard_buffered_drops_partial_input() {
         p.next_event(),
         Some(Event::Response(Response::Untagged(Data::Exists(4))))
     );
+}
+
+/// `feed_bytes` takes the caller's buffer over: a buffered body literal and the chunks of a
+/// streamed one are slices of the fed `Bytes`, not copies; a response cut between two
+/// `feed_bytes` calls is still whole, and mixing in `feed(&[u8])` keeps the order.
+#[test]
+fn feed_bytes_hands_out_slices_of_the_input() {
+    use mailbag_proto::imap::parse::{Limits, ResponseParser};
+
+    let limits = Limits {
+        stream_threshold: 16,
+        ..Limits::default()
+    };
+    let body = "x".repeat(40);
+    let text = format!(
+        "* 1 FETCH (UID 7 BODY[] {{5}}\r\nhello)\r\n* 2 FETCH (BODY[] {{40}}\r\n{body} UID 8)\r\n"
+    );
+    let input = Bytes::from(text.into_bytes());
+    let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
+    let inside = |b: &Bytes| range.contains(&(b.as_ptr() as usize));
+
+    let mut p = ResponseParser::with_limits(limits.clone());
+    p.set_expect_greeting(false);
+    p.feed_bytes(input.clone());
+    match p.next_event() {
+        Some(Event::Response(Response::Untagged(Data::Fetch { items, .. }))) => {
+            let data = items.iter().find_map(|i| match i {
+                FetchItem::BodySection { data: Some(d), .. } => Some(d.clone()),
+                _ => None,
+            });
+            let data = data.expect("BODY[] of the first FETCH");
+            assert_eq!(&data[..], b"hello");
+            assert!(inside(&data), "the buffered literal was copied");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(p.next_event(), Some(Event::FetchStart { .. })));
+    match p.next_event() {
+        Some(Event::BodyChunk(chunk)) => {
+            assert_eq!(chunk, body.as_bytes());
+            assert!(inside(&chunk), "the streamed chunk was copied");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(p.next_event(), Some(Event::FetchEnd { items }) if items.len() == 1));
+    assert_eq!(p.next_event(), None);
+    assert_eq!(p.buffered(), 0);
+
+    // Cut in the middle of the first response's literal, then mixed with a copy.
+    let (a, rest) = input.split_at(30);
+    let (b, c) = rest.split_at(20);
+    let mut p = ResponseParser::with_limits(limits);
+    p.set_expect_greeting(false);
+    p.feed_bytes(input.slice(..a.len()));
+    assert_eq!(p.next_event(), None);
+    p.feed(b);
+    p.feed_bytes(input.slice(a.len() + b.len()..));
+    assert_eq!(c.len(), input.len() - 50);
+    let mut events = Vec::new();
+    while let Some(e) = p.next_event() {
+        events.push(e);
+    }
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert!(matches!(&events[0], Event::Response(_)));
+    assert!(matches!(&events[3], Event::FetchEnd { .. }));
 }

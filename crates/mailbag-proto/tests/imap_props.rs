@@ -49,6 +49,19 @@ proptest! {
     }
 
     #[test]
+    fn feed_bytes_agrees_with_feed(bytes in proptest::collection::vec(any::<u8>(), 0..512), split in 1usize..64) {
+        // Arbitrary bytes with small limits (so errors, skips and streaming all happen):
+        // handing them over as `Bytes`, or mixed, gives what copying them gives.
+        let limits = Limits { max_line_len: 256, max_literal_size: 64, stream_threshold: 16, max_depth: 8, max_items: 32, ..Limits::default() };
+        let chunks: Vec<&[u8]> = bytes.chunks(split).collect();
+        for greeting in [false, true] {
+            let copied = imap_common::run_fed(&chunks, greeting, &limits, imap_common::Feed::Copy);
+            prop_assert_eq!(&imap_common::run_fed(&chunks, greeting, &limits, imap_common::Feed::Shared), &copied);
+            prop_assert_eq!(&imap_common::run_fed(&chunks, greeting, &limits, imap_common::Feed::Mixed), &copied);
+        }
+    }
+
+    #[test]
     fn parser_survives_mutated_responses(pos in 0usize..400, byte in any::<u8>(), which in 0usize..6) {
         // Responses from the corpus's shapes with one byte changed: no panic, and byte-by-byte
         // feeding agrees with whole feeding.

@@ -47,9 +47,10 @@ fn flush(units: &mut Vec<u16>, out: &mut String) {
         let b1 = chunk.get(1).copied().unwrap_or(0);
         let b2 = chunk.get(2).copied().unwrap_or(0);
         let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        let chars = chunk.len() + 1;
+        let chars = chunk.len().saturating_add(1);
         for i in 0..chars {
-            let idx = ((n >> (18 - 6 * i)) & 63) as usize;
+            let shift = 18usize.saturating_sub(i.saturating_mul(6));
+            let idx = ((n >> shift) & 63) as usize;
             out.push(char::from(ALPHABET.get(idx).copied().unwrap_or(b'A')));
         }
     }
@@ -59,9 +60,9 @@ fn flush(units: &mut Vec<u16>, out: &mut String) {
 
 fn sextet(b: u8) -> Option<u32> {
     Some(match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
+        b'A'..=b'Z' => b.wrapping_sub(b'A'),
+        b'a'..=b'z' => b.wrapping_sub(b'a').wrapping_add(26),
+        b'0'..=b'9' => b.wrapping_sub(b'0').wrapping_add(52),
         b'+' => 62,
         b',' => 63,
         _ => return None,
@@ -109,14 +110,14 @@ fn decode_run(run: &[u8], start: usize, out: &mut String) -> Result<(), InvalidU
     let bad = InvalidUtf7 { position: start };
     let mut bits: u32 = 0;
     let mut nbits = 0u32;
-    let mut units = Vec::with_capacity(run.len() * 6 / 16);
+    let mut units = Vec::with_capacity(run.len().saturating_mul(6) / 16);
     for &c in run {
         bits = (bits << 6) | sextet(c).ok_or(bad.clone())?;
-        nbits += 6;
+        nbits = nbits.saturating_add(6);
         if nbits >= 16 {
-            nbits -= 16;
+            nbits = nbits.saturating_sub(16);
             units.push(((bits >> nbits) & 0xffff) as u16);
-            bits &= (1 << nbits) - 1;
+            bits &= (1u32 << nbits).wrapping_sub(1);
         }
     }
     // Leftover bits are padding and must be zero and fewer than six.

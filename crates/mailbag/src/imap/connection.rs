@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use mailbag_proto::imap::client::{ClientCore, ClientEvent, CommandId, ConnectionState};
 use mailbag_proto::imap::parse::StreamedBody;
@@ -150,7 +150,10 @@ impl Connection {
     }
 
     async fn run_inner(&mut self) -> Result<(), Error> {
-        let mut buf = vec![0u8; READ_BUFFER].into_boxed_slice();
+        // Reads land in `buf` and are handed to the core without a copy; what the core keeps
+        // (a response cut by the read) shares the allocation, so a new one is made only when
+        // the spare room runs low.
+        let mut buf = BytesMut::with_capacity(READ_BUFFER);
         let mut requests_open = true;
         loop {
             self.flush().await?;
@@ -169,28 +172,30 @@ impl Connection {
                     Some(r) => self.handle_request(r).await,
                     None => requests_open = false,
                 },
-                read = self.stream.read(&mut buf) => {
+                read = self.stream.read_buf(&mut buf) => {
                     let n = read.map_err(|e| Error::ConnectionLost { detail: e.to_string() })?;
                     if n == 0 {
                         return Err(Error::ConnectionLost {
                             detail: "the server closed the connection".into(),
                         });
                     }
-                    let data = buf.get(..n).unwrap_or_default();
-                    self.feed(data)?;
+                    self.feed(buf.split().freeze())?;
+                    if buf.capacity() < READ_BUFFER / 4 {
+                        buf.reserve(READ_BUFFER);
+                    }
                 }
                 () = sleep_until(deadline) => self.core.handle_timeout(Instant::now()),
             }
         }
     }
 
-    fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
+    fn feed(&mut self, data: Bytes) -> Result<(), Error> {
         let now = Instant::now();
         match self.deflate.as_mut() {
-            None => self.core.handle_input(now, data),
+            None => self.core.handle_input_bytes(now, data),
             Some(d) => {
-                let plain = inflate(&mut d.decompress, data)?;
-                self.core.handle_input(now, &plain);
+                let plain = inflate(&mut d.decompress, &data)?;
+                self.core.handle_input_bytes(now, Bytes::from(plain));
             }
         }
         Ok(())

@@ -13,23 +13,30 @@
 //! nothing passes STARTTLS, COMPRESS, AUTHENTICATE, IDLE or LOGOUT. A synchronising literal
 //! waits for the server's `+`. Untagged data goes to the first command in flight that asked
 //! for that kind of data; everything else is a [`Notification`], emitted at once.
+//!
+//! The core emits each untagged response as an event as soon as it is parsed and buffers
+//! none per command, so its memory does not grow with a command's answer; a driver that
+//! collects a command's data (the async client does) bounds it there.
+//!
+//! Files: this one holds the core's state and its public calls; `send.rs` what may go out
+//! when, `receive.rs` greeting, continuations and tagged completions, `route.rs` untagged
+//! data, `view.rs` the selected mailbox, `kind.rs` what each command may receive and
+//! `event.rs` the events and errors.
 
 mod event;
 mod kind;
+mod receive;
 mod route;
+mod send;
 mod view;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-
 use crate::imap::command::Command;
-use crate::imap::encode::{
-    authenticate_response, done, encode, EncodeOptions, Fragment, LiteralMode,
-};
-use crate::imap::parse::{Event, Limits, ResponseParser};
-use crate::imap::types::{Capability, Continuation, Response, Status, StatusText, Tag};
+use crate::imap::encode::{encode, EncodeOptions, Fragment};
+use crate::imap::parse::{Limits, ResponseParser};
+use crate::imap::types::{Capability, Tag};
 use crate::sasl::SaslClient;
 
 pub use event::{ClientError, ClientEvent, CommandId, ConnectionState, Notification};
@@ -280,10 +287,20 @@ impl ClientCore {
         self.idle_mode
     }
 
-    /// Feeds bytes received from the server.
+    /// Feeds bytes received from the server (copied; see
+    /// [`handle_input_bytes`](Self::handle_input_bytes) to hand them over instead).
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         self.last_activity = Some(now);
         self.parser.feed(bytes);
+        self.process(now);
+    }
+
+    /// Feeds bytes received from the server without copying them: responses and streamed
+    /// body chunks are slices of `bytes` ([`ResponseParser::feed_bytes`]). For a driver that
+    /// reads into a `BytesMut` and passes `split().freeze()`.
+    pub fn handle_input_bytes(&mut self, now: Instant, bytes: bytes::Bytes) {
+        self.last_activity = Some(now);
+        self.parser.feed_bytes(bytes);
         self.process(now);
     }
 
@@ -310,20 +327,27 @@ impl ClientCore {
         if let (Some(limit), Some(last)) = (self.config.command_timeout, self.last_activity) {
             let waiting = self.in_flight.iter().find(|p| p.kind != Kind::Idle);
             if let Some(p) = waiting {
-                if now >= last + limit {
+                if last.checked_add(limit).is_some_and(|t| now >= t) {
                     self.events.push_back(ClientEvent::TimedOut(p.id));
                     self.last_activity = Some(now);
                 }
             }
         }
         if let Some(since) = self.idle_since {
-            if now >= since + self.config.idle_refresh && !self.idle_done_sent {
+            if since
+                .checked_add(self.config.idle_refresh)
+                .is_some_and(|t| now >= t)
+                && !self.idle_done_sent
+            {
                 self.send_done();
             }
         }
         if self.idle_mode && !self.has(&Capability::Idle) && !self.is_busy() {
             if let Some(last) = self.last_poll {
-                if now >= last + self.config.poll_interval {
+                if last
+                    .checked_add(self.config.poll_interval)
+                    .is_some_and(|t| now >= t)
+                {
                     self.last_poll = Some(now);
                     let _ = self.enqueue(now, Command::Noop, Kind::Noop, "NOOP", None, true);
                 }
@@ -334,23 +358,27 @@ impl ClientCore {
 
     // ---- outputs ----
 
-    /// The next time [`ClientCore::handle_timeout`] must be called, if any.
+    /// The next time [`ClientCore::handle_timeout`] must be called, if any. A deadline past
+    /// what `Instant` can hold (a timeout of `Duration::MAX`) is never.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut next: Option<Instant> = None;
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
         if let (Some(limit), Some(last)) = (self.config.command_timeout, self.last_activity) {
             if self.in_flight.iter().any(|p| p.kind != Kind::Idle) {
-                consider(last + limit);
+                last.checked_add(limit).map(&mut consider);
             }
         }
         if let Some(since) = self.idle_since {
             if !self.idle_done_sent {
-                consider(since + self.config.idle_refresh);
+                since
+                    .checked_add(self.config.idle_refresh)
+                    .map(&mut consider);
             }
         }
         if self.idle_mode && !self.has(&Capability::Idle) && !self.is_busy() {
             if let Some(last) = self.last_poll {
-                consider(last + self.config.poll_interval);
+                last.checked_add(self.config.poll_interval)
+                    .map(&mut consider);
             }
         }
         next
@@ -374,291 +402,5 @@ impl ClientCore {
     /// credentials redacted.
     pub fn poll_trace(&mut self) -> Option<String> {
         self.trace.pop_front()
-    }
-
-    // ---- sending ----
-
-    /// Sends what the pipelining rules allow.
-    fn pump(&mut self, now: Instant) {
-        if self.switching || self.awaiting_continuation {
-            return;
-        }
-        loop {
-            let idle_in_flight = self.in_flight.iter().any(|p| p.kind == Kind::Idle);
-            if idle_in_flight {
-                if (!self.queue.is_empty() || !self.idle_mode) && !self.idle_done_sent {
-                    self.send_done();
-                }
-                if self.queue.is_empty() {
-                    return;
-                }
-            }
-            let Some(next) = self.queue.front() else {
-                self.maybe_idle(now);
-                return;
-            };
-            let blocked_by_barrier = self
-                .in_flight
-                .iter()
-                .any(|p| p.kind.is_barrier() && !(p.kind == Kind::Idle && self.idle_done_sent));
-            if blocked_by_barrier {
-                return;
-            }
-            if next.kind.is_barrier() && next.kind != Kind::Idle && !self.in_flight.is_empty() {
-                return;
-            }
-            if next.kind.uses_sequence_numbers()
-                && self
-                    .in_flight
-                    .iter()
-                    .any(|p| !p.kind.keeps_sequence_numbers() && p.kind != Kind::Idle)
-            {
-                return;
-            }
-            let Some(mut cmd) = self.queue.pop_front() else {
-                return;
-            };
-            let sensitive = matches!(cmd.kind, Kind::Login | Kind::Authenticate);
-            let waits = self.write_fragments(&mut cmd, sensitive);
-            self.in_flight.push(cmd);
-            if waits {
-                self.awaiting_continuation = true;
-                return;
-            }
-        }
-    }
-
-    /// Writes fragments up to the first synchronising literal; true if one waits for `+`.
-    fn write_fragments(&mut self, cmd: &mut Pending, sensitive: bool) -> bool {
-        while let Some(frag) = cmd.rest.pop_front() {
-            match frag {
-                Fragment::Line(line) => {
-                    self.trace_out(&line, sensitive, cmd.name);
-                    self.out.extend_from_slice(&line);
-                }
-                Fragment::Literal {
-                    data,
-                    mode: LiteralMode::Sync,
-                } => {
-                    cmd.rest.push_front(Fragment::Literal {
-                        data,
-                        mode: LiteralMode::Sync,
-                    });
-                    return true;
-                }
-                Fragment::Literal { data, .. } => {
-                    self.trace
-                        .push_back(format!("C: <literal of {} bytes>", data.len()));
-                    self.out.extend_from_slice(&data);
-                }
-            }
-        }
-        false
-    }
-
-    fn trace_out(&mut self, line: &[u8], sensitive: bool, name: &str) {
-        let text = if sensitive {
-            let tag_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-            format!(
-                "C: {} {name} <redacted>",
-                String::from_utf8_lossy(line.get(..tag_end).unwrap_or_default())
-            )
-        } else {
-            format!("C: {}", String::from_utf8_lossy(line).trim_end())
-        };
-        self.trace.push_back(text);
-    }
-
-    fn send_done(&mut self) {
-        self.trace.push_back("C: DONE".to_owned());
-        if let Fragment::Line(line) = done() {
-            self.out.extend_from_slice(&line);
-        }
-        self.idle_done_sent = true;
-        self.idle_since = None;
-    }
-
-    /// In IDLE mode with nothing to do, starts IDLE (RFC 2177).
-    fn maybe_idle(&mut self, now: Instant) {
-        if !self.idle_mode
-            || !self.in_flight.is_empty()
-            || !self.has(&Capability::Idle)
-            || !matches!(
-                self.state,
-                ConnectionState::Authenticated | ConnectionState::Selected
-            )
-        {
-            return;
-        }
-        self.idle_done_sent = false;
-        let _ = self.enqueue(now, Command::Idle, Kind::Idle, "IDLE", None, true);
-    }
-
-    // ---- receiving ----
-
-    fn process(&mut self, now: Instant) {
-        while !self.switching {
-            let Some(event) = self.parser.next_event() else {
-                break;
-            };
-            self.handle_event(now, event);
-            // Send what this response allows before reading the next one, so the commands in
-            // flight, and thus where later responses go, do not depend on how the input was
-            // cut into reads.
-            self.pump(now);
-        }
-        self.pump(now);
-    }
-
-    fn handle_event(&mut self, now: Instant, event: Event) {
-        match event {
-            Event::Response(Response::Greeting(status)) => self.on_greeting(status),
-            Event::Response(Response::Tagged { tag, status }) => self.on_tagged(now, &tag, status),
-            Event::Response(Response::Continuation(c)) => self.on_continuation(now, c),
-            Event::Response(Response::Untagged(data)) => self.on_untagged(data),
-            Event::FetchStart { seq, items, body } => self.on_fetch_start(seq, items, body),
-            Event::BodyChunk(chunk) => {
-                if let Some(id) = self.streaming {
-                    self.events.push_back(ClientEvent::BodyChunk { id, chunk });
-                }
-            }
-            Event::FetchBody { items, body } => {
-                if let Some(id) = self.streaming {
-                    self.events
-                        .push_back(ClientEvent::FetchBodyStarted { id, items, body });
-                }
-            }
-            Event::FetchEnd { items } => self.on_fetch_end(items),
-            Event::Error(e) => {
-                self.trace.push_back(format!("S: unparsable: {e}"));
-                self.events.push_back(ClientEvent::ParseError(e));
-            }
-        }
-    }
-
-    fn on_greeting(&mut self, status: StatusText) {
-        self.trace
-            .push_back(format!("S: * {:?} {}", status.status, status.text));
-        self.state = match status.status {
-            Status::PreAuth => ConnectionState::Authenticated,
-            Status::Bye => ConnectionState::Logout,
-            _ => ConnectionState::NotAuthenticated,
-        };
-        self.projected = self.state;
-        if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
-            self.capabilities = caps.clone();
-        }
-        self.events.push_back(ClientEvent::GreetingReceived(status));
-    }
-
-    fn on_continuation(&mut self, now: Instant, c: Continuation) {
-        self.trace.push_back("S: +".to_owned());
-        if self.awaiting_continuation {
-            self.awaiting_continuation = false;
-            if let Some(mut cmd) = self.in_flight.pop() {
-                let sensitive = matches!(cmd.kind, Kind::Login | Kind::Authenticate);
-                let waits = self.write_fragments_after_continuation(&mut cmd, sensitive);
-                self.in_flight.push(cmd);
-                self.awaiting_continuation = waits;
-            }
-            return;
-        }
-        let Some(cmd) = self
-            .in_flight
-            .iter_mut()
-            .find(|p| matches!(p.kind, Kind::Authenticate | Kind::Idle))
-        else {
-            return;
-        };
-        match cmd.kind {
-            Kind::Idle => {
-                let id = cmd.id;
-                self.idle_since = Some(now);
-                self.events.push_back(ClientEvent::IdleAccepted(id));
-            }
-            _ => {
-                let challenge = base64::engine::general_purpose::STANDARD
-                    .decode(c.text.as_ref())
-                    .unwrap_or_default();
-                let answer = match cmd.sasl.as_mut() {
-                    Some(sasl) => sasl.step(&challenge).ok(),
-                    None => None,
-                };
-                self.trace
-                    .push_back("C: <SASL response redacted>".to_owned());
-                if let Fragment::Line(line) = authenticate_response(answer.as_deref()) {
-                    self.out.extend_from_slice(&line);
-                }
-            }
-        }
-    }
-
-    fn write_fragments_after_continuation(&mut self, cmd: &mut Pending, sensitive: bool) -> bool {
-        if let Some(Fragment::Literal { data, .. }) = cmd.rest.pop_front() {
-            self.trace
-                .push_back(format!("C: <literal of {} bytes>", data.len()));
-            self.out.extend_from_slice(&data);
-        }
-        self.write_fragments(cmd, sensitive)
-    }
-
-    fn on_tagged(&mut self, now: Instant, tag: &Tag, status: StatusText) {
-        self.trace.push_back(format!(
-            "S: {tag} {:?} {:?} {}",
-            status.status, status.code, status.text
-        ));
-        let Some(index) = self.in_flight.iter().position(|p| &p.tag == tag) else {
-            self.trace.push_back(format!("S: unknown tag {tag}"));
-            return;
-        };
-        let cmd = self.in_flight.remove(index);
-        if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
-            self.capabilities = caps.clone();
-        }
-        let ok = status.status == Status::Ok;
-        // After BYE (or a completed LOGOUT) the connection is over: a tagged OK that the
-        // server sends afterwards must not bring the state back.
-        let over = self.state == ConnectionState::Logout;
-        match (cmd.kind, ok) {
-            _ if over => {}
-            (Kind::Idle, _) => {
-                self.idle_since = None;
-                self.idle_done_sent = false;
-            }
-            (Kind::StartTls, true) => {
-                self.switching = true;
-                self.events.push_back(ClientEvent::StartTls);
-            }
-            (Kind::Compress, true) => {
-                self.switching = true;
-                self.events.push_back(ClientEvent::CompressionStarted);
-            }
-            (Kind::Select, false) => {
-                // RFC 9051 6.3.2: a failed SELECT leaves no mailbox selected.
-                self.state = ConnectionState::Authenticated;
-                self.view.reset();
-            }
-            (Kind::Logout, _) => self.state = ConnectionState::Logout,
-            (Kind::Close, true) => {
-                self.state = ConnectionState::Authenticated;
-                self.view.reset();
-            }
-            (kind, true) => self.state = kind.next_state(self.state),
-            _ => {}
-        }
-        if !ok && matches!(cmd.kind, Kind::Login | Kind::Authenticate | Kind::Select) {
-            // The commands queued behind it were checked against a state that did not come.
-            self.projected = self.state;
-            for p in self.queue.iter().chain(self.in_flight.iter()) {
-                self.projected = p.kind.next_state(self.projected);
-            }
-        }
-        if !cmd.internal {
-            self.events
-                .push_back(ClientEvent::CommandCompleted { id: cmd.id, status });
-        }
-        if self.in_flight.is_empty() {
-            self.last_activity = Some(now);
-        }
     }
 }

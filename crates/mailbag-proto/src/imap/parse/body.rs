@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use super::cursor::{Cursor, PResult};
+use super::cursor::{to_text, Cursor, PResult};
 use super::data::value;
 use crate::imap::types::{
     Address, AddressEntry, BodyFields, BodyStructure, Disposition, Envelope, MultiExtension,
@@ -63,10 +63,10 @@ fn addresses(c: &mut Cursor) -> PResult<Vec<AddressEntry>> {
         c.nstring()?;
         return Ok(Vec::new());
     }
-    let raw = c.paren_list(address)?;
-    let mut out = Vec::with_capacity(raw.len());
+    let mut out = Vec::new();
     let mut group: Option<(Option<Bytes>, Vec<Address>)> = None;
-    for a in raw {
+    c.paren_each(|c| {
+        let a = address(c)?;
         if a.host.is_none() && a.mailbox.is_some() && a.name.is_none() {
             if let Some((name, members)) = group.take() {
                 out.push(AddressEntry::Group { name, members });
@@ -81,7 +81,8 @@ fn addresses(c: &mut Cursor) -> PResult<Vec<AddressEntry>> {
         } else {
             out.push(AddressEntry::Mailbox(a));
         }
-    }
+        Ok(())
+    })?;
     if let Some((name, members)) = group {
         out.push(AddressEntry::Group { name, members });
     }
@@ -260,9 +261,7 @@ fn ext_tail(
     *language = if c.peek() == Some(b'(') {
         c.paren_list(|c| c.text_nstring())?
     } else {
-        c.nstring()?
-            .map(|b| vec![String::from_utf8_lossy(&b).into_owned()])
-            .unwrap_or_default()
+        c.nstring()?.map(|b| vec![to_text(&b)]).unwrap_or_default()
     };
     c.sp();
     if c.peek() == Some(b')') {
@@ -284,7 +283,7 @@ fn ext_tail(
 fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
     if c.peek() != Some(b'(') {
         return Ok(c.nstring()?.map(|k| Disposition {
-            kind: String::from_utf8_lossy(&k).into_owned(),
+            kind: to_text(&k),
             params: Vec::new(),
         }));
     }
@@ -310,14 +309,18 @@ fn params(c: &mut Cursor) -> PResult<Vec<(String, Bytes)>> {
         c.nstring()?;
         return Ok(Vec::new());
     }
-    let flat = c.paren_list(|c| c.nstring())?;
-    let mut out = Vec::with_capacity(flat.len() / 2);
-    let mut it = flat.into_iter();
-    while let Some(k) = it.next() {
-        let k = k
-            .map(|k| String::from_utf8_lossy(&k).into_owned())
-            .unwrap_or_default();
-        out.push((k, it.next().flatten().unwrap_or_default()));
+    let mut out = Vec::new();
+    let mut key: Option<String> = None;
+    c.paren_each(|c| {
+        let v = c.nstring()?;
+        match key.take() {
+            None => key = Some(v.map(|k| to_text(&k)).unwrap_or_default()),
+            Some(k) => out.push((k, v.unwrap_or_default())),
+        }
+        Ok(())
+    })?;
+    if let Some(k) = key {
+        out.push((k, Bytes::new()));
     }
     Ok(out)
 }

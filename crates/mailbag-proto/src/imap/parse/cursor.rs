@@ -196,7 +196,7 @@ impl<'l> Cursor<'l> {
         for &d in digits {
             n = n
                 .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(d - b'0')))
+                .and_then(|n| n.checked_add(u64::from(d.wrapping_sub(b'0'))))
                 .ok_or(SyntaxError::Expected {
                     expected: "number that fits 64 bits",
                     offset: start,
@@ -245,7 +245,7 @@ impl<'l> Cursor<'l> {
     }
 
     pub(crate) fn atom_string(&mut self) -> PResult<String> {
-        self.atom().map(|a| String::from_utf8_lossy(a).into_owned())
+        self.atom().map(to_text)
     }
 
     /// `string = quoted / literal`
@@ -262,16 +262,17 @@ impl<'l> Cursor<'l> {
         self.expect(b'"', "quoted string")?;
         let start = self.pos;
         let rest = self.rest();
-        let Some(end) = memchr::memchr2(b'"', b'\\', rest) else {
+        let Some(end) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
             return Err(self.err("closing quote"));
         };
-        if rest.get(end) == Some(&b'"') {
-            let s = self.buf.slice(start..start.saturating_add(end));
-            if s.contains(&b'\n') {
-                return Err(self.err("closing quote before line end"));
+        match rest.get(end) {
+            Some(b'"') => {
+                let s = self.buf.slice(start..start.saturating_add(end));
+                self.pos = start.saturating_add(end).saturating_add(1);
+                return Ok(s);
             }
-            self.pos = start.saturating_add(end).saturating_add(1);
-            return Ok(s);
+            Some(b'\n') => return Err(self.err("closing quote before line end")),
+            _ => {}
         }
         // Escapes present: unescape into a new buffer (rare: only names with `"` or `\`).
         let mut out = Vec::with_capacity(end.saturating_add(16));
@@ -384,10 +385,7 @@ impl<'l> Cursor<'l> {
 
     /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
     pub(crate) fn text_nstring(&mut self) -> PResult<String> {
-        Ok(self
-            .nstring()?
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default())
+        Ok(self.nstring()?.map(|b| to_text(&b)).unwrap_or_default())
     }
 
     /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.
@@ -395,24 +393,47 @@ impl<'l> Cursor<'l> {
         &mut self,
         mut item: impl FnMut(&mut Self) -> PResult<T>,
     ) -> PResult<Vec<T>> {
+        let mut out = Vec::new();
+        self.paren_each(|c| {
+            out.push(item(c)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Cursor::paren_list`] handing each item to `item` as it is read, without collecting.
+    pub(crate) fn paren_each(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<()>,
+    ) -> PResult<()> {
         self.expect(b'(', "(")?;
         self.enter()?;
-        let mut out = Vec::new();
+        let mut n = 0usize;
         loop {
             self.sp();
             if self.eat(b')') {
                 break;
             }
-            self.check_items(out.len())?;
+            self.check_items(n)?;
+            n = n.saturating_add(1);
             let before = self.pos;
-            out.push(item(self)?);
+            item(self)?;
             // An item that read nothing would loop until the item limit: a syntax error.
             if self.pos == before {
                 return Err(self.err("list item"));
             }
         }
         self.leave();
-        Ok(out)
+        Ok(())
+    }
+}
+
+/// Server text as a `String`: valid UTF-8 (nearly always, and ASCII) is checked by the fast
+/// validator and copied once; anything else is decoded lossily.
+pub(crate) fn to_text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 
 use bytes::Bytes;
 
-use super::cursor::{is_token_byte, Cursor, PResult};
+use super::cursor::{is_token_byte, to_text, Cursor, PResult};
 use super::fetch;
 use super::response::{capability_list, flag, resp_text, status_word};
 use crate::imap::types::{
@@ -82,7 +82,7 @@ pub(crate) fn untagged(c: &mut Cursor) -> PResult<Data> {
             let mut pairs = Vec::with_capacity(flat.len() / 2);
             let mut it = flat.into_iter();
             while let Some(k) = it.next() {
-                let text = |b: Bytes| String::from_utf8_lossy(&b).into_owned();
+                let text = |b: Bytes| to_text(&b);
                 pairs.push((
                     k.map(text).unwrap_or_default(),
                     it.next().flatten().map(text),
@@ -158,7 +158,7 @@ pub(crate) fn untagged(c: &mut Cursor) -> PResult<Data> {
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    to_text(b)
 }
 
 /// `message-data = nz-number SP ("EXPUNGE" / ("FETCH" SP msg-att))` and `mailbox-data`'s

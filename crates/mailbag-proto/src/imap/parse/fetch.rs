@@ -4,10 +4,10 @@
 use bytes::Bytes;
 
 use super::body::{body, envelope};
-use super::cursor::{is_token_byte, Cursor, PResult};
+use super::cursor::{is_token_byte, to_text, Cursor, PResult};
 use super::response::flag;
 use super::StreamedItem;
-use crate::imap::types::{FetchItem, ModSeq, Section, SectionText, Uid};
+use crate::imap::types::{FetchItem, InternalDate, ModSeq, Section, SectionText, Uid};
 
 /// The items of a FETCH, and how the list ended in this frame.
 pub(crate) enum FetchList {
@@ -74,12 +74,26 @@ fn item(c: &mut Cursor) -> PResult<Att> {
     if name.is_empty() {
         return Err(c.err("FETCH item name"));
     }
-    let name = String::from_utf8_lossy(name).to_ascii_uppercase();
+    // Upper-cased on the stack: every FETCH has several items, and names are short.
+    let mut upper = [0u8; 24];
+    let long;
+    let name: &str = match upper.get_mut(..name.len()) {
+        Some(u) => {
+            u.copy_from_slice(name);
+            u.make_ascii_uppercase();
+            // Only ASCII letters, digits, '.' and '-' were taken.
+            std::str::from_utf8(u).unwrap_or_default()
+        }
+        None => {
+            long = String::from_utf8_lossy(name).to_ascii_uppercase();
+            &long
+        }
+    };
     c.sp();
-    let item = match name.as_str() {
+    let item = match name {
         "UID" => FetchItem::Uid(Uid::from(c.nz_number()?)),
         "FLAGS" => FetchItem::Flags(c.paren_list(flag)?),
-        "INTERNALDATE" => FetchItem::InternalDate(c.text_nstring()?),
+        "INTERNALDATE" => FetchItem::InternalDate(InternalDate::parse(&c.text_nstring()?)),
         "RFC822.SIZE" => FetchItem::Rfc822Size(c.lenient_number()?),
         "ENVELOPE" => FetchItem::Envelope(Box::new(envelope(c)?)),
         "BODYSTRUCTURE" => FetchItem::BodyStructure(Box::new(body(c)?)),
@@ -126,7 +140,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             Content::Data(d) if name == "RFC822.HEADER" => FetchItem::Rfc822Header(d),
             Content::Data(d) => FetchItem::Rfc822Text(d),
             Content::Streamed(len) => {
-                let item = match name.as_str() {
+                let item = match name {
                     "RFC822" => StreamedItem::Rfc822,
                     "RFC822.HEADER" => StreamedItem::Rfc822Header,
                     _ => StreamedItem::Rfc822Text,
@@ -155,7 +169,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             if b.is_empty() {
                 return Err(c.err("label"));
             }
-            Ok(String::from_utf8_lossy(&b).into_owned())
+            Ok(to_text(&b))
         })?),
         "PREVIEW" => {
             // An early draft of RFC 8970 put "(FUZZY)" or similar before the text.
@@ -165,11 +179,8 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             }
             FetchItem::Preview(c.nstring()?)
         }
-        "SAVEDATE" => FetchItem::SaveDate(
-            c.nstring()?
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
-        ),
-        _ => FetchItem::Other(name, super::data::value(c)?),
+        "SAVEDATE" => FetchItem::SaveDate(c.nstring()?.map(|b| to_text(&b))),
+        _ => FetchItem::Other(name.to_owned(), super::data::value(c)?),
     };
     Ok(Att::Item(item))
 }
@@ -258,8 +269,7 @@ pub(crate) fn section(c: &mut Cursor) -> PResult<Section> {
             "MIME" => SectionText::Mime,
             "HEADER.FIELDS" | "HEADER.FIELDS.NOT" => {
                 c.sp();
-                let fields =
-                    c.paren_list(|c| Ok(String::from_utf8_lossy(&c.astring()?).into_owned()))?;
+                let fields = c.paren_list(|c| Ok(to_text(&c.astring()?)))?;
                 SectionText::HeaderFields {
                     not: word.ends_with(".NOT"),
                     fields,

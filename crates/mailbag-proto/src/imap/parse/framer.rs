@@ -1,6 +1,8 @@
 //! The framer: finds response boundaries in the byte stream, enforces the limits, and hands
 //! whole frames to the grammar (or streams a big FETCH body literal).
 
+use std::collections::VecDeque;
+
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::cursor::Cursor;
@@ -13,7 +15,8 @@ const TAIL: usize = 32;
 
 /// The streaming response parser.
 ///
-/// Call [`feed`](Self::feed) with the bytes read from the connection, then
+/// Give it the bytes read from the connection with [`feed`](Self::feed) (a copy) or
+/// [`feed_bytes`](Self::feed_bytes) (taken over without a copy), then call
 /// [`next_event`](Self::next_event) until it returns `None` (it needs more bytes).
 ///
 /// ```
@@ -29,12 +32,96 @@ const TAIL: usize = 32;
 /// ```
 #[derive(Debug)]
 pub struct ResponseParser {
-    buf: BytesMut,
+    /// The bytes being framed; `buf[0]` is the start of the current response (or the next
+    /// byte of a streamed or skipped one).
+    buf: Buffer,
+    /// Bytes given to [`feed_bytes`](Self::feed_bytes) (or fed after them) that `buf` has
+    /// not reached yet, in order.
+    queue: VecDeque<Bytes>,
     state: State,
     limits: Limits,
     expect_greeting: bool,
     /// A FETCH's body was streamed; the next frame is the rest of its item list.
     in_fetch: bool,
+}
+
+/// Where the framer reads: its own buffer, or a `Bytes` the caller handed over.
+///
+/// A response that lies wholly inside a fed `Bytes` is cut out of it as a slice, and a
+/// streamed body's chunks are slices of it too: nothing is copied. Only a response that
+/// continues from one fed `Bytes` into the next is copied, piece by piece up to its end,
+/// into the owned buffer.
+#[derive(Debug)]
+enum Buffer {
+    Owned(BytesMut),
+    Shared(Bytes),
+}
+
+impl Buffer {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Buffer::Owned(b) => b,
+            Buffer::Shared(b) => b,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes().is_empty()
+    }
+
+    fn get(&self, range: impl std::slice::SliceIndex<[u8], Output = [u8]>) -> Option<&[u8]> {
+        self.bytes().get(range)
+    }
+
+    /// The first `n` bytes (at most all), removed.
+    fn split_to(&mut self, n: usize) -> Bytes {
+        let n = n.min(self.len());
+        match self {
+            Buffer::Owned(b) => b.split_to(n).freeze(),
+            Buffer::Shared(b) => b.split_to(n),
+        }
+    }
+
+    /// A copy-free view of the first `n` bytes where possible, leaving them in place.
+    fn head(&self, n: usize) -> Bytes {
+        let n = n.min(self.len());
+        match self {
+            Buffer::Owned(b) => Bytes::copy_from_slice(b.get(..n).unwrap_or_default()),
+            Buffer::Shared(b) => b.slice(..n),
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        let n = n.min(self.len());
+        match self {
+            Buffer::Owned(b) => b.advance(n),
+            Buffer::Shared(b) => b.advance(n),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Buffer::Owned(b) => b.clear(),
+            Buffer::Shared(b) => b.clear(),
+        }
+    }
+
+    /// Appends `piece`; a shared buffer's bytes are copied into an owned one first.
+    fn extend(&mut self, piece: &[u8]) {
+        match self {
+            Buffer::Owned(b) => b.extend_from_slice(piece),
+            Buffer::Shared(b) => {
+                let mut owned = BytesMut::with_capacity(b.len().saturating_add(piece.len()));
+                owned.extend_from_slice(b);
+                owned.extend_from_slice(piece);
+                *self = Buffer::Owned(owned);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -74,7 +161,8 @@ impl ResponseParser {
     /// A parser with the given limits, expecting a greeting first.
     pub fn with_limits(limits: Limits) -> Self {
         ResponseParser {
-            buf: BytesMut::new(),
+            buf: Buffer::Owned(BytesMut::new()),
+            queue: VecDeque::new(),
             state: FRESH,
             limits,
             expect_greeting: true,
@@ -93,85 +181,190 @@ impl ResponseParser {
         &self.limits
     }
 
-    /// Appends received bytes. Call [`next_event`](Self::next_event) until `None` afterwards:
-    /// the limits are enforced there.
+    /// Appends received bytes, copying them. Call [`next_event`](Self::next_event) until
+    /// `None` afterwards: the limits are enforced there.
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        if bytes.is_empty() {
+            return;
+        }
+        if self.queue.is_empty() {
+            match &mut self.buf {
+                Buffer::Owned(b) => return b.extend_from_slice(bytes),
+                Buffer::Shared(b) if b.is_empty() => {
+                    self.buf = Buffer::Owned(BytesMut::from(bytes));
+                    return;
+                }
+                Buffer::Shared(_) => {}
+            }
+        }
+        self.queue.push_back(Bytes::copy_from_slice(bytes));
+    }
+
+    /// Appends received bytes without copying them: responses that lie wholly inside
+    /// `bytes`, and streamed body chunks, come out as slices of it (only a response that
+    /// continues into the next fed bytes is copied, up to its end). For a driver that reads
+    /// into a `BytesMut` and hands over `split().freeze()`.
+    ///
+    /// A slice kept by the program keeps the whole of `bytes` alive, as with any `Bytes`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mailbag_proto::imap::parse::{Event, ResponseParser};
+    ///
+    /// let mut parser = ResponseParser::new();
+    /// parser.set_expect_greeting(false);
+    /// parser.feed_bytes(Bytes::from_static(b"* 1 FETCH (BODY[] {5}\r\nhello)\r\n"));
+    /// assert!(matches!(parser.next_event(), Some(Event::Response(_))));
+    /// assert_eq!(parser.next_event(), None);
+    /// ```
+    pub fn feed_bytes(&mut self, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.buf.is_empty() && self.queue.is_empty() {
+            self.buf = Buffer::Shared(bytes);
+        } else {
+            self.queue.push_back(bytes);
+        }
     }
 
     /// How many received bytes wait in the parser.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.queue
+            .iter()
+            .fold(self.buf.len(), |n, b| n.saturating_add(b.len()))
     }
 
     /// Drops every buffered byte and any partial response, returning how many bytes were
     /// dropped. For STARTTLS: bytes received before the TLS switch must not be trusted.
     pub fn discard_buffered(&mut self) -> usize {
-        let n = self.buf.len();
+        let n = self.buffered();
         self.buf.clear();
+        self.queue.clear();
         self.state = FRESH;
         self.in_fetch = false;
         n
     }
 
+    /// Brings more fed bytes into `buf`; false when there are none. When `buf` is used up
+    /// the next fed `Bytes` becomes it, as it is. Otherwise a response continues across
+    /// two feeds and at most `max` more bytes (at least one) are copied onto its end,
+    /// stopping after the first line end when `line`.
+    fn pull(&mut self, max: usize, line: bool) -> bool {
+        if self.buf.is_empty() {
+            return match self.queue.pop_front() {
+                Some(next) => {
+                    self.buf = Buffer::Shared(next);
+                    true
+                }
+                None => false,
+            };
+        }
+        let Some(front) = self.queue.front_mut() else {
+            return false;
+        };
+        let mut n = front.len().min(max.max(1));
+        if line {
+            if let Some(i) = front.get(..n).and_then(|f| memchr::memchr(b'\n', f)) {
+                n = i.saturating_add(1);
+            }
+        }
+        let piece = front.split_to(n.min(front.len()));
+        if front.is_empty() {
+            self.queue.pop_front();
+        }
+        self.buf.extend(&piece);
+        true
+    }
+
     /// The next event, or `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Option<Event> {
         loop {
-            match &mut self.state {
+            match self.state {
                 State::Stream { left } => {
-                    if *left == 0 {
+                    if left == 0 {
                         self.state = FRESH;
                         continue;
                     }
                     if self.buf.is_empty() {
-                        return None;
-                    }
-                    let n = usize::try_from(*left)
-                        .unwrap_or(usize::MAX)
-                        .min(self.buf.len());
-                    *left = left.saturating_sub(n as u64);
-                    return Some(Event::BodyChunk(self.buf.split_to(n).freeze()));
-                }
-                State::Skip { literal_left, tail } => {
-                    if !skip(&mut self.buf, literal_left, tail) {
-                        return None;
-                    }
-                    self.state = FRESH;
-                }
-                State::Frame {
-                    scan,
-                    line_start,
-                    literal_left,
-                } => {
-                    if *literal_left > 0 {
-                        let avail = self.buf.len().saturating_sub(*scan);
-                        let take = usize::try_from(*literal_left)
-                            .unwrap_or(usize::MAX)
-                            .min(avail);
-                        *scan = scan.saturating_add(take);
-                        *literal_left = literal_left.saturating_sub(take as u64);
-                        if *literal_left > 0 {
+                        if !self.pull(usize::MAX, false) {
                             return None;
                         }
-                        *line_start = *scan;
+                        continue;
                     }
-                    let from = *scan;
+                    let n = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(self.buf.len());
+                    self.state = State::Stream {
+                        left: left.saturating_sub(n as u64),
+                    };
+                    return Some(Event::BodyChunk(self.buf.split_to(n)));
+                }
+                State::Skip {
+                    ref mut literal_left,
+                    ref mut tail,
+                } => {
+                    if skip(&mut self.buf, literal_left, tail) {
+                        self.state = FRESH;
+                    } else if !self.pull(usize::MAX, false) {
+                        return None;
+                    }
+                }
+                State::Frame {
+                    mut scan,
+                    mut line_start,
+                    mut literal_left,
+                } => {
+                    if literal_left > 0 {
+                        let avail = self.buf.len().saturating_sub(scan);
+                        let want = usize::try_from(literal_left).unwrap_or(usize::MAX);
+                        let take = want.min(avail);
+                        scan = scan.saturating_add(take);
+                        literal_left = literal_left.saturating_sub(take as u64);
+                        self.state = State::Frame {
+                            scan,
+                            line_start,
+                            literal_left,
+                        };
+                        if literal_left > 0 {
+                            if !self.pull(want.saturating_sub(take), false) {
+                                return None;
+                            }
+                            continue;
+                        }
+                        line_start = scan;
+                    }
                     let found = self
                         .buf
-                        .get(from..)
+                        .get(scan..)
                         .and_then(|rest| memchr::memchr(b'\n', rest));
                     let Some(i) = found else {
-                        *scan = self.buf.len();
-                        if self.buf.len().saturating_sub(*line_start) > self.limits.max_line_len {
-                            let limit = self.limits.max_line_len;
+                        let len = self.buf.len();
+                        self.state = State::Frame {
+                            scan: len,
+                            line_start,
+                            literal_left: 0,
+                        };
+                        let line_len = len.saturating_sub(line_start);
+                        let limit = self.limits.max_line_len;
+                        if line_len > limit {
                             let upto = line_start.saturating_add(limit).saturating_add(1);
                             return Some(self.fail(ParseErrorKind::LineTooLong { limit }, upto));
                         }
-                        return None;
+                        // One byte past the limit is enough to know the line is too long.
+                        let allow = limit.saturating_sub(line_len).saturating_add(1);
+                        if !self.pull(allow, true) {
+                            return None;
+                        }
+                        continue;
                     };
-                    let nl = from.saturating_add(i);
-                    let end = nl.saturating_add(1);
-                    let ls = *line_start;
+                    let end = scan.saturating_add(i).saturating_add(1);
+                    let ls = line_start;
+                    self.state = State::Frame {
+                        scan,
+                        line_start,
+                        literal_left: 0,
+                    };
                     if end.saturating_sub(ls) > self.limits.max_line_len {
                         let limit = self.limits.max_line_len;
                         let upto = ls.saturating_add(limit).saturating_add(1);
@@ -180,7 +373,7 @@ impl ResponseParser {
                     let line = self.buf.get(ls..end).unwrap_or_default();
                     match literal_at_end(line) {
                         None => {
-                            let frame = self.buf.split_to(end).freeze();
+                            let frame = self.buf.split_to(end);
                             self.state = FRESH;
                             return Some(self.parse_frame(frame));
                         }
@@ -222,25 +415,21 @@ impl ResponseParser {
             };
             return Some(self.fail(ParseErrorKind::ResponseTooLarge { limit }, end));
         }
+        // An empty literal (n == 0): the next line continues at once.
         self.state = State::Frame {
             scan: end,
             line_start: end,
             literal_left: n,
         };
-        if n == 0 {
-            // An empty literal: the next line continues at once.
-            self.state = State::Frame {
-                scan: end,
-                line_start: end,
-                literal_left: 0,
-            };
-        }
         None
     }
 
     /// Tries to read `buf[..end]` as the head of a FETCH whose body literal is streamed.
     fn try_stream(&mut self, end: usize) -> Option<Event> {
-        let head = Bytes::copy_from_slice(self.buf.get(..end)?);
+        if end > self.buf.len() {
+            return None;
+        }
+        let head = self.buf.head(end);
         let mut c = Cursor::new(head, &self.limits);
         let (seq, list) = if self.in_fetch {
             (None, msg_att(&mut c, false).ok()?)
@@ -273,7 +462,7 @@ impl ResponseParser {
         };
         let shown = self.buf.len().min(self.limits.error_bytes).min(upto);
         let bytes = Bytes::copy_from_slice(self.buf.get(..shown).unwrap_or_default());
-        self.buf.advance(ls.min(self.buf.len()));
+        self.buf.advance(ls);
         self.state = State::Skip {
             literal_left: 0,
             tail: Vec::new(),
@@ -328,7 +517,7 @@ fn fetch_head(c: &mut Cursor) -> Option<SeqNum> {
 }
 
 /// Drops bytes of a skipped response; true when its end was reached.
-fn skip(buf: &mut BytesMut, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool {
+fn skip(buf: &mut Buffer, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool {
     loop {
         if *literal_left > 0 {
             let n = usize::try_from(*literal_left)
@@ -340,7 +529,7 @@ fn skip(buf: &mut BytesMut, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool 
                 return false;
             }
         }
-        match memchr::memchr(b'\n', buf) {
+        match memchr::memchr(b'\n', buf.bytes()) {
             None => {
                 let keep = buf.len().min(TAIL);
                 // A literal header may have begun further back than `TAIL` bytes (a length
@@ -348,7 +537,7 @@ fn skip(buf: &mut BytesMut, literal_left: &mut u64, tail: &mut Vec<u8>) -> bool 
                 // same however it was cut.
                 let tail_in_header = memchr::memrchr(b'{', tail)
                     .is_some_and(|open| header_prefix(tail.get(open..).unwrap_or_default()));
-                let from = match memchr::memrchr(b'{', buf) {
+                let from = match memchr::memrchr(b'{', buf.bytes()) {
                     Some(open) if header_prefix(buf.get(open..).unwrap_or_default()) => open,
                     None if tail_in_header => 0,
                     _ => buf.len().saturating_sub(keep),
@@ -442,7 +631,7 @@ fn literal_at_end(line: &[u8]) -> Option<u64> {
     for &d in digits {
         n = match n
             .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            .and_then(|n| n.checked_add(u64::from(d.wrapping_sub(b'0'))))
         {
             Some(n) => n,
             None => return Some(u64::MAX),

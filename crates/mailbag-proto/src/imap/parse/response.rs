@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::cursor::{is_token_byte, Cursor, PResult};
+use super::cursor::{is_token_byte, to_text, Cursor, PResult};
 use super::{data, fetch};
 use crate::imap::types::{
     Capability, Continuation, Flag, MetadataCode, Response, ResponseCode, Rfc5530Code, Status,
@@ -114,7 +114,7 @@ pub(crate) fn resp_text(c: &mut Cursor, status: Status) -> PResult<StatusText> {
     Ok(StatusText {
         status,
         code,
-        text: String::from_utf8_lossy(&text).into_owned(),
+        text: to_text(&text),
     })
 }
 
@@ -153,7 +153,7 @@ fn code(c: &mut Cursor) -> PResult<ResponseCode> {
         .get(..line_end)
         .and_then(|l| memchr::memrchr(b']', l))
         .ok_or(c.err("]"))?;
-    let text = String::from_utf8_lossy(rest.get(..close).unwrap_or_default()).into_owned();
+    let text = to_text(rest.get(..close).unwrap_or_default());
     c.set_pos(c.pos().saturating_add(close).saturating_add(1));
     Ok(ResponseCode::Other {
         name,
@@ -181,9 +181,7 @@ fn known_code(c: &mut Cursor, name: &str) -> PResult<ResponseCode> {
         "BADCHARSET" => {
             c.sp();
             if c.peek() == Some(b'(') {
-                BadCharset(
-                    c.paren_list(|c| Ok(String::from_utf8_lossy(&c.astring()?).into_owned()))?,
-                )
+                BadCharset(c.paren_list(|c| Ok(to_text(&c.astring()?)))?)
             } else {
                 BadCharset(Vec::new())
             }
@@ -253,7 +251,7 @@ fn known_code(c: &mut Cursor, name: &str) -> PResult<ResponseCode> {
         }
         "NOUPDATE" => {
             c.sp();
-            NoUpdate(String::from_utf8_lossy(&c.string()?).into_owned())
+            NoUpdate(to_text(&c.string()?))
         }
         _ => match Rfc5530Code::from_wire(name) {
             Some(code) => Rfc5530(code),

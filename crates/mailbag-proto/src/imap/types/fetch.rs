@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::atoms::Flag;
 use super::body::{BodyStructure, Envelope};
+use super::date::InternalDate;
 use super::numbers::{ModSeq, Uid};
 use super::value::Value;
 
@@ -16,8 +17,9 @@ pub enum FetchItem {
     Uid(Uid),
     /// `FLAGS (...)`
     Flags(Vec<Flag>),
-    /// `INTERNALDATE "dd-Mon-yyyy hh:mm:ss +zzzz"`, as sent.
-    InternalDate(String),
+    /// `INTERNALDATE "dd-Mon-yyyy hh:mm:ss +zzzz"`: the text as sent and, when it follows
+    /// the grammar, its value.
+    InternalDate(InternalDate),
     /// `RFC822.SIZE n`
     Rfc822Size(u64),
     /// `ENVELOPE (...)`

@@ -6,6 +6,7 @@ mod atoms;
 mod body;
 mod capability;
 mod data;
+mod date;
 mod fetch;
 mod mailbox;
 mod numbers;
@@ -23,6 +24,7 @@ pub use data::{
     Data, ESearch, ESearchItem, ListItem, ListKind, MetadataEntries, Namespace, QuotaResource,
     StatusItem, Thread,
 };
+pub use date::{DateTime, InternalDate};
 pub use fetch::{FetchItem, Section, SectionText};
 pub use mailbox::{MailboxAttribute, MailboxName};
 pub use numbers::{ModSeq, SeqNum, Uid, UidValidity, ZeroNumber};
