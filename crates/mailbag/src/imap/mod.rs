@@ -41,6 +41,7 @@ mod messages;
 mod notify;
 mod session;
 mod types;
+mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,6 +60,7 @@ pub use mailbag_proto::imap::types::{
 pub use mailbag_proto::sasl::Mechanism;
 pub use notify::{ImapEvent, Notification, Notifications};
 pub use types::{AppendResult, CopyResult, MailboxStatus, MailboxSummary};
+pub use watch::{WatchEvent, WatchLogin, WatchOptions, WatchPosition, Watcher};
 
 use crate::transport::{Security, Timeouts};
 
