@@ -213,7 +213,11 @@ async fn mailboxes_create_rename_delete_list_status_append_copy_move_expunge() {
     c.unselect().await.unwrap();
     c.delete("Jobs").await.unwrap();
     assert!(c.id(None).await.is_ok());
-    assert!(c.namespace().await.unwrap().is_some());
+    let ns = c.namespace().await.unwrap();
+    assert_eq!(ns.personal.len(), 1, "{ns:?}");
+    assert_eq!(ns.personal[0].prefix.name(), "");
+    assert_eq!(ns.personal[0].delimiter, Some('/'));
+    assert!(ns.other.is_empty() && ns.shared.is_empty(), "{ns:?}");
     c.noop().await.unwrap();
     c.logout().await.unwrap();
 }

@@ -57,9 +57,13 @@ pub use mailbag_proto::imap::types::{
     Capability, Flag, ListItem, MailboxAttribute, MailboxName, ModSeq, SeqNum, SequenceSet, Uid,
     UidValidity,
 };
+pub use mailbag_proto::imap::types::{Namespace, QuotaResource};
 pub use mailbag_proto::sasl::Mechanism;
 pub use notify::{ImapEvent, Notification, Notifications};
-pub use types::{AppendResult, CopyResult, MailboxStatus, MailboxSummary};
+pub use types::{
+    AppendResult, CopyResult, MailboxStatus, MailboxSummary, MetadataEntry, Namespaces, Quota,
+    QuotaRoots,
+};
 pub use watch::{WatchEvent, WatchLogin, WatchOptions, WatchPosition, Watcher};
 
 use crate::transport::{Security, Timeouts};
