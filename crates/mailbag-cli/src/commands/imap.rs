@@ -612,10 +612,8 @@ pub async fn watch(target: &Target, exec: Option<&str>, out: Output) -> Result<(
                     ));
                 }
             }
-            WatchEvent::Disconnected { reason } => {
-                if !out.quiet {
-                    eprintln!("connection lost ({reason}); reconnecting");
-                }
+            WatchEvent::Disconnected { reason } if !out.quiet => {
+                eprintln!("connection lost ({reason}); reconnecting");
             }
             WatchEvent::New { uid, message } => {
                 print_new(uid.get(), message.as_ref(), exec, out)?;
@@ -666,10 +664,8 @@ pub async fn watch(target: &Target, exec: Option<&str>, out: Output) -> Result<(
                     || json!({ "event": "uidvalidity", "old": old, "new": new }),
                 )?;
             }
-            WatchEvent::Alert(text) => {
-                if !out.quiet {
-                    eprintln!("server alert: {text}");
-                }
+            WatchEvent::Alert(text) if !out.quiet => {
+                eprintln!("server alert: {text}");
             }
             _ => {}
         }
