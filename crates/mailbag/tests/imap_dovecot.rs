@@ -458,3 +458,51 @@ fn vm_rss_kb() -> u64 {
         })
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn multiappend_stores_every_message_in_one_command_with_appenduid() {
+    let d = Dovecot::shared();
+    let user = fresh_user(d);
+    let c = login(d, &user).await;
+    assert!(c.has_capability(&Capability::MultiAppend));
+    let msgs: Vec<Vec<u8>> = generate(3, 900).iter().map(|m| to_crlf(m)).collect();
+    let batch = msgs
+        .iter()
+        .map(|m| mailbag::imap::AppendMessage {
+            flags: vec![Flag::Seen],
+            date: None,
+            data: m.clone(),
+        })
+        .collect();
+    let results = c.append_many("INBOX", batch).await.unwrap();
+    assert_eq!(results.len(), 1, "one APPEND, one APPENDUID: {results:?}");
+    let got: Vec<u32> = results[0]
+        .uids
+        .iter(uid(u32::MAX))
+        .map(|u| u.get())
+        .collect();
+    assert_eq!(got, vec![1, 2, 3]);
+    let summary = c.examine("INBOX").await.unwrap();
+    assert_eq!(summary.exists, 3);
+    assert_eq!(summary.uid_validity, Some(results[0].uid_validity));
+    let stored = c
+        .fetch_collect(
+            all_uids(),
+            vec![
+                FetchAttribute::Flags,
+                FetchAttribute::BodySection {
+                    section: Section::full(),
+                    partial: None,
+                    peek: true,
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    for (m, want) in stored.iter().zip(&msgs) {
+        assert_eq!(m.body().map(|b| b.as_ref()), Some(want.as_slice()));
+        assert!(m.flags().is_some_and(|f| f.contains(&Flag::Seen)));
+    }
+    c.logout().await.unwrap();
+}

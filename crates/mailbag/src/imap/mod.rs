@@ -49,8 +49,8 @@ use std::time::Duration;
 pub use client::ImapClient;
 pub use fetch::{FetchEvent, FetchStream, Message};
 pub use mailbag_proto::imap::command::{
-    FetchAttribute, ListReturn, ListSelect, MessageSet, SortCriterion, SortKey, StatusAttribute,
-    StoreKind,
+    AppendMessage, FetchAttribute, ListReturn, ListSelect, MessageSet, SortCriterion, SortKey,
+    StatusAttribute, StoreKind,
 };
 pub use mailbag_proto::imap::search::SearchKey;
 pub use mailbag_proto::imap::types::{
