@@ -506,12 +506,16 @@ impl Watcher {
             client: client.clone(),
             events,
         });
-        // Whatever arrived while disconnected (or before the first IDLE).
-        if let Err(e) = self.catch_up().await {
+        // IDLE first (the catch-up's commands end it and it resumes after them), so a
+        // watcher cancelled during the catch-up is left idling.
+        let caught_up = match client.idle(true).await {
+            Ok(()) => self.catch_up().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = caught_up {
             self.live = None;
             return Err(e);
         }
-        client.idle(true).await?;
         Ok(())
     }
 }
