@@ -204,6 +204,45 @@ impl Dovecot {
         Ok(dovecot)
     }
 
+    /// Stops the server and starts it again on the same ports, config and mail (a server
+    /// restart as an administrator does one: UIDVALIDITY and UIDs stay as they were).
+    /// Clients connected before see their connections closed.
+    pub fn restart(&mut self) -> Result<(), HarnessError> {
+        self.stop_keeping_files();
+        self.start_master()
+    }
+
+    /// Stops the server but keeps its directory, for [`Dovecot::start_master`] later. The
+    /// watchdog goes first: it removes the directory when the server ends.
+    pub fn stop_keeping_files(&mut self) {
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        self.stop();
+    }
+
+    /// Starts the server again after [`Dovecot::stop_keeping_files`]; waits until it greets.
+    pub fn start_master(&mut self) -> Result<(), HarnessError> {
+        let root = self.dir.path().to_path_buf();
+        let stderr = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(root.join("log/stderr.log"))?;
+        let master = Command::new(DOVECOT_BIN)
+            .arg("-F")
+            .arg("-c")
+            .arg(self.config_file())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| HarnessError::Start(format!("cannot run {DOVECOT_BIN}: {e}")))?;
+        self.watchdog = spawn_watchdog(master.id(), &root).ok();
+        *self.master.lock().unwrap_or_else(|p| p.into_inner()) = Some(master);
+        self.wait_ready()
+    }
+
     fn wait_ready(&self) -> Result<(), HarnessError> {
         let deadline = Instant::now() + READY_TIMEOUT;
         let ports = [

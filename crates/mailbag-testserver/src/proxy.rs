@@ -206,6 +206,16 @@ struct Shared {
     plan: Mutex<FaultPlan>,
     accepted: AtomicU64,
     connections: Mutex<Vec<Arc<Counters>>>,
+    /// Faults applied to the connections open at the time ([`FaultProxy::reset_all`],
+    /// [`FaultProxy::freeze_all`]).
+    live: tokio::sync::watch::Sender<LiveFault>,
+}
+
+/// A fault for every open connection: each counter's change is one event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct LiveFault {
+    resets: u64,
+    freezes: u64,
 }
 
 impl Shared {
@@ -215,6 +225,7 @@ impl Shared {
             plan: Mutex::new(plan),
             accepted: AtomicU64::new(0),
             connections: Mutex::new(Vec::new()),
+            live: tokio::sync::watch::Sender::new(LiveFault::default()),
         })
     }
 }
@@ -307,6 +318,18 @@ impl FaultProxy {
         PlanHandle(Arc::clone(&self.shared))
     }
 
+    /// Resets (RST) every connection open now, both sides; later ones are not affected.
+    pub fn reset_all(&self) {
+        self.shared.live.send_modify(|l| l.resets += 1);
+    }
+
+    /// Stops forwarding on every connection open now, both ways, keeping the sockets open
+    /// (a dead link: the client's bytes go nowhere, nothing comes back, no error). Later
+    /// connections are not affected.
+    pub fn freeze_all(&self) {
+        self.shared.live.send_modify(|l| l.freezes += 1);
+    }
+
     /// How many connections were accepted so far.
     pub fn accepted(&self) -> u64 {
         self.shared.accepted.load(Ordering::SeqCst)
@@ -348,7 +371,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                     let upstream = *lock(&shared.upstream);
                     let counters = Arc::new(Counters::default());
                     lock(&shared.connections).push(Arc::clone(&counters));
-                    tasks.spawn(serve(client, upstream, faults, counters));
+                    let live = shared.live.subscribe();
+                    tasks.spawn(serve(client, upstream, faults, counters, live));
                 }
                 // Out of file descriptors and the like: wait instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -362,12 +386,19 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 /// half-closed), `Cut` (a cut fault fired), `Failed` (`true` when the failure was a reset).
 enum Pumped {
     Eof,
+    Reset,
     Cut,
     Failed(bool),
 }
 
-async fn serve(client: TcpStream, upstream: SocketAddr, faults: Faults, counters: Arc<Counters>) {
-    serve_inner(client, upstream, &faults, &counters).await;
+async fn serve(
+    client: TcpStream,
+    upstream: SocketAddr,
+    faults: Faults,
+    counters: Arc<Counters>,
+    live: tokio::sync::watch::Receiver<LiveFault>,
+) {
+    serve_inner(client, upstream, &faults, &counters, live).await;
     counters.closed.store(true, Ordering::SeqCst);
 }
 
@@ -376,7 +407,9 @@ async fn serve_inner(
     upstream: SocketAddr,
     faults: &Faults,
     counters: &Counters,
+    mut live: tokio::sync::watch::Receiver<LiveFault>,
 ) {
+    let at_start = *live.borrow_and_update();
     if faults.refuse {
         return close(client, faults.close_mode).await;
     }
@@ -408,6 +441,16 @@ async fn serve_inner(
                     Pumped::Eof => down_done = true,
                     other => break other,
                 },
+                Ok(()) = live.changed() => {
+                    let now = *live.borrow_and_update();
+                    if now.resets != at_start.resets {
+                        break Pumped::Reset;
+                    }
+                    if now.freezes != at_start.freezes {
+                        // Held, forwarding nothing, until the proxy is dropped.
+                        return std::future::pending().await;
+                    }
+                }
             }
             let stalled = faults
                 .stall_after_server
@@ -419,7 +462,7 @@ async fn serve_inner(
     };
     let mode = match ended {
         Pumped::Cut => faults.close_mode,
-        Pumped::Failed(true) => CloseMode::Rst,
+        Pumped::Failed(true) | Pumped::Reset => CloseMode::Rst,
         Pumped::Eof | Pumped::Failed(false) => CloseMode::Fin,
     };
     tokio::join!(close(client, mode), close(server, mode));

@@ -213,7 +213,11 @@ async fn mailboxes_create_rename_delete_list_status_append_copy_move_expunge() {
     c.unselect().await.unwrap();
     c.delete("Jobs").await.unwrap();
     assert!(c.id(None).await.is_ok());
-    assert!(c.namespace().await.unwrap().is_some());
+    let ns = c.namespace().await.unwrap();
+    assert_eq!(ns.personal.len(), 1, "{ns:?}");
+    assert_eq!(ns.personal[0].prefix.name(), "");
+    assert_eq!(ns.personal[0].delimiter, Some('/'));
+    assert!(ns.other.is_empty() && ns.shared.is_empty(), "{ns:?}");
     c.noop().await.unwrap();
     c.logout().await.unwrap();
 }
@@ -453,4 +457,52 @@ fn vm_rss_kb() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn multiappend_stores_every_message_in_one_command_with_appenduid() {
+    let d = Dovecot::shared();
+    let user = fresh_user(d);
+    let c = login(d, &user).await;
+    assert!(c.has_capability(&Capability::MultiAppend));
+    let msgs: Vec<Vec<u8>> = generate(3, 900).iter().map(|m| to_crlf(m)).collect();
+    let batch = msgs
+        .iter()
+        .map(|m| mailbag::imap::AppendMessage {
+            flags: vec![Flag::Seen],
+            date: None,
+            data: m.clone(),
+        })
+        .collect();
+    let results = c.append_many("INBOX", batch).await.unwrap();
+    assert_eq!(results.len(), 1, "one APPEND, one APPENDUID: {results:?}");
+    let got: Vec<u32> = results[0]
+        .uids
+        .iter(uid(u32::MAX))
+        .map(|u| u.get())
+        .collect();
+    assert_eq!(got, vec![1, 2, 3]);
+    let summary = c.examine("INBOX").await.unwrap();
+    assert_eq!(summary.exists, 3);
+    assert_eq!(summary.uid_validity, Some(results[0].uid_validity));
+    let stored = c
+        .fetch_collect(
+            all_uids(),
+            vec![
+                FetchAttribute::Flags,
+                FetchAttribute::BodySection {
+                    section: Section::full(),
+                    partial: None,
+                    peek: true,
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    for (m, want) in stored.iter().zip(&msgs) {
+        assert_eq!(m.body().map(|b| b.as_ref()), Some(want.as_slice()));
+        assert!(m.flags().is_some_and(|f| f.contains(&Flag::Seen)));
+    }
+    c.logout().await.unwrap();
 }

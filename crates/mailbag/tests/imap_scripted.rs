@@ -245,3 +245,66 @@ async fn slow_notification_reader_loses_nothing() {
     }
     noop.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn namespace_quota_and_metadata_are_typed() {
+    let o = peer(|mut p| async move {
+        p.send(b"* PREAUTH [CAPABILITY IMAP4rev1 NAMESPACE QUOTA METADATA] ready\r\n")
+            .await;
+        p.expect("A1 NAMESPACE").await;
+        p.send(
+            b"* NAMESPACE ((\"INBOX.\" \".\")) ((\"user.\" \".\")) ((\"shared\" NIL))\r\n\
+              A1 OK done\r\n",
+        )
+        .await;
+        p.expect("A2 GETQUOTAROOT INBOX").await;
+        p.send(
+            b"* QUOTAROOT INBOX \"\" other\r\n\
+              * QUOTA \"\" (STORAGE 10 512 MESSAGE 3 1000)\r\n\
+              A2 OK done\r\n",
+        )
+        .await;
+        p.expect("A3 GETMETADATA INBOX (/private/comment /shared/vendor)")
+            .await;
+        p.send(
+            b"* METADATA INBOX (/private/comment \"hello\" /shared/vendor NIL)\r\n\
+              A3 OK done\r\n",
+        )
+        .await;
+        let _ = p.line().await;
+    })
+    .await;
+    let c = ImapClient::connect(o).await.unwrap();
+
+    let ns = c.namespace().await.unwrap();
+    assert_eq!(ns.personal.len(), 1);
+    assert_eq!(ns.personal[0].prefix.name(), "INBOX.");
+    assert_eq!(ns.personal[0].delimiter, Some('.'));
+    assert_eq!(ns.other[0].prefix.name(), "user.");
+    assert_eq!(ns.shared[0].prefix.name(), "shared");
+    assert_eq!(ns.shared[0].delimiter, None);
+
+    let q = c.quota_root("INBOX").await.unwrap();
+    assert_eq!(q.roots, vec![String::new(), "other".to_owned()]);
+    assert_eq!(q.quotas.len(), 1);
+    assert_eq!(q.quotas[0].root, "");
+    let r: Vec<(&str, u64, u64)> = q.quotas[0]
+        .resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.usage, r.limit))
+        .collect();
+    assert_eq!(r, vec![("STORAGE", 10, 512), ("MESSAGE", 3, 1000)]);
+
+    let m = c
+        .metadata(
+            "INBOX",
+            vec!["/private/comment".into(), "/shared/vendor".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].name, "/private/comment");
+    assert_eq!(m[0].value.as_deref(), Some(&b"hello"[..]));
+    assert_eq!(m[1].name, "/shared/vendor");
+    assert_eq!(m[1].value, None);
+}

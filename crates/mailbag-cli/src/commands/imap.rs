@@ -4,10 +4,12 @@
 use std::path::PathBuf;
 
 use mailbag::imap::{
-    Capability, ConnectOptions, FetchAttribute, FetchEvent, Flag, ImapClient, ImapEvent,
-    MailboxAttribute, MessageSet, Notification, SequenceSet, StoreKind, Uid,
+    Capability, ConnectOptions, FetchAttribute, FetchEvent, Flag, ImapClient, MailboxAttribute,
+    Message, MessageSet, SequenceSet, StoreKind, Uid, WatchEvent, WatchLogin, WatchOptions,
+    Watcher,
 };
 use mailbag::proto::imap::types::{Section, SectionText};
+use mailbag::proto::sasl::Credentials;
 use serde_json::json;
 
 use super::context::Target;
@@ -584,28 +586,39 @@ pub async fn append(
     Ok(())
 }
 
-/// `mailbag watch`: IDLE, one line per event.
+/// `mailbag watch`: IDLE, one line per event; reconnects by itself after a drop and then
+/// reports what arrived meanwhile (the library's [`Watcher`] finds it by UID).
 pub async fn watch(target: &Target, exec: Option<&str>, out: Output) -> Result<()> {
-    let client = login(target).await?;
     let folder = target.folder()?;
-    let summary = client
-        .examine(&folder)
-        .await
-        .map_err(|e| folder_error(target, &folder, e))?;
-    let mut next_uid = summary.uid_next.map(|u| u.get()).unwrap_or(1);
-    let mut events = client
-        .notifications()
-        .ok_or_else(|| CliError::failed("notifications already taken"))?;
-    client.idle(true).await.map_err(|e| target.error(e))?;
-    out.note(&format!(
-        "watching {folder} (uidnext {next_uid}); Ctrl-C to stop"
-    ));
-    while let Some(event) = events.next().await {
+    let mut watcher = Watcher::new(watch_options(target, &folder, exec.is_some())?);
+    loop {
+        let event = watcher.next().await.map_err(|e| match e {
+            e @ mailbag::Error::No { .. } => folder_error(target, &folder, e),
+            e => target.error(e),
+        })?;
         match event {
-            ImapEvent::Server(Notification::Exists(_)) => {
-                next_uid = report_new(target, &client, next_uid, exec, out).await?;
+            WatchEvent::Connected {
+                reconnected,
+                summary,
+            } => {
+                let next = summary.uid_next.map(|u| u.get()).unwrap_or(1);
+                if reconnected {
+                    if !out.quiet {
+                        eprintln!("reconnected; watching {folder} (uidnext {next})");
+                    }
+                } else {
+                    out.note(&format!(
+                        "watching {folder} (uidnext {next}); Ctrl-C to stop"
+                    ));
+                }
             }
-            ImapEvent::Server(Notification::Expunge { seq, uid }) => {
+            WatchEvent::Disconnected { reason } if !out.quiet => {
+                eprintln!("connection lost ({reason}); reconnecting");
+            }
+            WatchEvent::New { uid, message } => {
+                print_new(uid.get(), message.as_ref(), exec, out)?;
+            }
+            WatchEvent::Expunged { seq, uid } => {
                 let uid = uid.map(|u| u.get());
                 out.emit(
                     || {
@@ -617,9 +630,16 @@ pub async fn watch(target: &Target, exec: Option<&str>, out: Output) -> Result<(
                     || json!({ "event": "expunged", "seq": seq.get(), "uid": uid }),
                 )?;
             }
-            ImapEvent::Server(Notification::FlagsChanged {
+            WatchEvent::Vanished { uids, .. } => {
+                let uids = uids.to_string();
+                out.emit(
+                    || format!("expunged uids {uids}"),
+                    || json!({ "event": "vanished", "uids": uids }),
+                )?;
+            }
+            WatchEvent::FlagsChanged {
                 uid, flags, seq, ..
-            }) => {
+            } => {
                 let flags: Vec<String> = flags
                     .unwrap_or_default()
                     .iter()
@@ -637,75 +657,74 @@ pub async fn watch(target: &Target, exec: Option<&str>, out: Output) -> Result<(
                     || json!({ "event": "flags", "seq": seq.get(), "uid": uid, "flags": flags }),
                 )?;
             }
-            ImapEvent::ConnectionLost { detail } => {
-                return Err(target.error(mailbag::Error::ConnectionLost { detail }))
+            WatchEvent::UidValidityChanged { old, new } => {
+                let (old, new) = (old.get(), new.get());
+                out.emit(
+                    || format!("uidvalidity changed {old} -> {new}: earlier UIDs are void"),
+                    || json!({ "event": "uidvalidity", "old": old, "new": new }),
+                )?;
             }
-            ImapEvent::Server(Notification::Bye(text)) => {
-                return Err(CliError::failed(format!(
-                    "server closed the session: {}",
-                    text.text
-                )));
+            WatchEvent::Alert(text) if !out.quiet => {
+                eprintln!("server alert: {text}");
             }
             _ => {}
         }
     }
-    Ok(())
 }
 
-/// Reports (and runs `exec` for) every message with UID >= `from`; returns the next UID.
-async fn report_new(
-    target: &Target,
-    client: &ImapClient,
-    from: u32,
-    exec: Option<&str>,
-    out: Output,
-) -> Result<u32> {
-    let err = |e| target.error(e);
-    let first = Uid::try_from(from.max(1)).map_err(|_| CliError::failed("bad UID"))?;
-    let mut attrs = vec![FetchAttribute::Uid, header_fields()];
-    if exec.is_some() {
-        attrs.push(FetchAttribute::BodySection {
+/// The watcher's options from the command line: the connection as for every command, the
+/// folder's headers (and whole messages for `--exec`) fetched for each new message.
+fn watch_options(target: &Target, folder: &str, bodies: bool) -> Result<WatchOptions> {
+    target.expect(Protocol::Imap, "this command")?;
+    let mut connect = ConnectOptions::new(target.source.host.clone(), target.security())
+        .port(target.source.port)
+        .allow_plaintext_login(target.tls == crate::cli::TlsMode::None);
+    if let Some(ca) = &target.ca_file {
+        connect = connect.ca_file(ca);
+    }
+    connect.timeouts = target.timeouts;
+    let credentials = Credentials::new(target.user()?, target.password()?.expose().clone());
+    let mut options = WatchOptions::new(connect, WatchLogin::Login(credentials), folder);
+    options.backoff_max = std::time::Duration::from_secs(60);
+    if let Some(t) = target.timeouts.command {
+        options.probe_timeout = t;
+    }
+    options.fetch = vec![header_fields()];
+    if bodies {
+        options.fetch.push(FetchAttribute::BodySection {
             section: Section::full(),
             partial: None,
             peek: true,
         });
     }
-    let messages = client
-        .fetch_collect(MessageSet::Uid(SequenceSet::from_to_end(first)), attrs)
-        .await
-        .map_err(err)?;
-    let mut next = from;
-    for m in messages {
-        let Some(uid) = m.uid().map(|u| u.get()) else {
-            continue;
-        };
-        // `N:*` returns the last message even when its UID is below N (RFC 3501 6.4.8).
-        if uid < from {
-            continue;
-        }
-        next = next.max(uid.saturating_add(1));
-        let header = m.header().cloned().unwrap_or_default();
-        let parsed = mail_parser::MessageParser::default().parse(header.as_ref());
-        let subject = parsed
-            .as_ref()
-            .and_then(|p| p.subject())
-            .unwrap_or("")
-            .to_owned();
-        let from_addr = parsed
-            .as_ref()
-            .and_then(|p| p.from())
-            .and_then(|a| a.first())
-            .and_then(|a| a.address.as_ref().map(|s| s.to_string()))
-            .unwrap_or_default();
-        out.emit(
-            || format!("new uid {uid}\t{from_addr}\t{subject}"),
-            || json!({ "event": "new", "uid": uid, "from": from_addr, "subject": subject }),
-        )?;
-        if let (Some(cmd), Some(body)) = (exec, m.body()) {
-            run_exec(cmd, body, uid)?;
-        }
+    Ok(options)
+}
+
+/// Prints one new message (`new uid N<TAB>from<TAB>subject`) and runs `exec` for it.
+fn print_new(uid: u32, message: Option<&Message>, exec: Option<&str>, out: Output) -> Result<()> {
+    let header = message
+        .and_then(|m| m.header().cloned())
+        .unwrap_or_default();
+    let parsed = mail_parser::MessageParser::default().parse(header.as_ref());
+    let subject = parsed
+        .as_ref()
+        .and_then(|p| p.subject())
+        .unwrap_or("")
+        .to_owned();
+    let from_addr = parsed
+        .as_ref()
+        .and_then(|p| p.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address.as_ref().map(|s| s.to_string()))
+        .unwrap_or_default();
+    out.emit(
+        || format!("new uid {uid}\t{from_addr}\t{subject}"),
+        || json!({ "event": "new", "uid": uid, "from": from_addr, "subject": subject }),
+    )?;
+    if let (Some(cmd), Some(body)) = (exec, message.and_then(|m| m.body())) {
+        run_exec(cmd, body, uid)?;
     }
-    Ok(next)
+    Ok(())
 }
 
 fn run_exec(cmd: &str, body: &[u8], uid: u32) -> Result<()> {

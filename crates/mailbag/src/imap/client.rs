@@ -37,6 +37,8 @@ struct Inner {
     greeting: StatusText,
     options: ConnectOptions,
     tls: bool,
+    /// Ends the connection task at once (a dead link never lets it end by itself).
+    task: tokio::task::AbortHandle,
 }
 
 /// Data and completion of one command.
@@ -94,7 +96,7 @@ impl ImapClient {
             shared.clone(),
         );
         conn.greeting = Some(greet_tx);
-        tokio::spawn(conn.run());
+        let task = tokio::spawn(conn.run()).abort_handle();
         let greeting = with_timeout(options.timeouts.command, "greeting", async {
             greet_rx.recv().await.ok_or_else(|| Error::ConnectionLost {
                 detail: "closed before the greeting".into(),
@@ -115,6 +117,7 @@ impl ImapClient {
                 greeting,
                 tls: is_tls || options.security == Security::StartTls,
                 options,
+                task,
             }),
         };
         if client.inner.options.security == Security::StartTls {
@@ -302,6 +305,12 @@ impl ImapClient {
     /// Cancel safe.
     pub async fn idle(&self, on: bool) -> Result<(), Error> {
         self.request(Request::SetIdle(on)).await
+    }
+
+    /// Ends the connection at once, without LOGOUT: every command waiting fails with
+    /// [`Error::ConnectionLost`]. For a link found dead, where LOGOUT would wait forever.
+    pub fn abort(&self) {
+        self.inner.task.abort();
     }
 
     // ---- plumbing ----

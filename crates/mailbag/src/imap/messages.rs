@@ -302,6 +302,49 @@ impl ImapClient {
         })
     }
 
+    /// Appends several messages to `mailbox`: one `APPEND` carrying all of them when the
+    /// server offers MULTIAPPEND (RFC 3502: all stored or none), otherwise one APPEND each.
+    /// Returns the APPENDUIDs (RFC 4315): one result holding every new UID with MULTIAPPEND,
+    /// one per message otherwise; empty without UIDPLUS.
+    ///
+    /// # Errors
+    /// As [`ImapClient::append`]. Without MULTIAPPEND, the messages before a failing one stay
+    /// stored.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe.
+    pub async fn append_many(
+        &self,
+        mailbox: &str,
+        messages: Vec<AppendMessage>,
+    ) -> Result<Vec<AppendResult>, Error> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let single = |status: mailbag_proto::imap::types::StatusText| match status.code {
+            Some(ResponseCode::AppendUid { uid_validity, uids }) => {
+                Some(AppendResult { uid_validity, uids })
+            }
+            _ => None,
+        };
+        if messages.len() == 1 || self.has_capability(&Capability::MultiAppend) {
+            let out = self
+                .run(Command::Append {
+                    mailbox: mailbox.into(),
+                    messages,
+                })
+                .await?;
+            return Ok(single(out.status).into_iter().collect());
+        }
+        let mut results = Vec::new();
+        for m in messages {
+            if let Some(r) = self.append(mailbox, m.flags, m.date, m.data).await? {
+                results.push(r);
+            }
+        }
+        Ok(results)
+    }
+
     /// APPEND with the message read from `reader` (held in memory while it is sent: IMAP
     /// needs its length up front).
     ///

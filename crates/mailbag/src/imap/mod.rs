@@ -41,6 +41,7 @@ mod messages;
 mod notify;
 mod session;
 mod types;
+mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,17 +49,22 @@ use std::time::Duration;
 pub use client::ImapClient;
 pub use fetch::{FetchEvent, FetchStream, Message};
 pub use mailbag_proto::imap::command::{
-    FetchAttribute, ListReturn, ListSelect, MessageSet, SortCriterion, SortKey, StatusAttribute,
-    StoreKind,
+    AppendMessage, FetchAttribute, ListReturn, ListSelect, MessageSet, SortCriterion, SortKey,
+    StatusAttribute, StoreKind,
 };
 pub use mailbag_proto::imap::search::SearchKey;
 pub use mailbag_proto::imap::types::{
     Capability, Flag, ListItem, MailboxAttribute, MailboxName, ModSeq, SeqNum, SequenceSet, Uid,
     UidValidity,
 };
+pub use mailbag_proto::imap::types::{Namespace, QuotaResource};
 pub use mailbag_proto::sasl::Mechanism;
 pub use notify::{ImapEvent, Notification, Notifications};
-pub use types::{AppendResult, CopyResult, MailboxStatus, MailboxSummary};
+pub use types::{
+    AppendResult, CopyResult, MailboxStatus, MailboxSummary, MetadataEntry, Namespaces, Quota,
+    QuotaRoots,
+};
+pub use watch::{WatchEvent, WatchLogin, WatchOptions, WatchPosition, Watcher};
 
 use crate::transport::{Security, Timeouts};
 

@@ -12,7 +12,7 @@ use mailbag_proto::imap::types::{Capability, Data, ListItem, MailboxName};
 use mailbag_proto::imap::Command;
 
 use super::client::ImapClient;
-use super::types::{MailboxStatus, MailboxSummary};
+use super::types::{MailboxStatus, MailboxSummary, MetadataEntry, Namespaces, QuotaRoots};
 use crate::error::Error;
 
 impl ImapClient {
@@ -107,19 +107,17 @@ impl ImapClient {
             .unwrap_or_default())
     }
 
-    /// NAMESPACE (RFC 2342): the raw response data.
+    /// NAMESPACE (RFC 2342): the personal, other users' and shared namespaces, each with
+    /// prefix and delimiter (all empty when the server sent no NAMESPACE data).
     ///
     /// # Errors
     /// See the module docs.
     ///
     /// # Cancel safety
     /// Cancel safe.
-    pub async fn namespace(&self) -> Result<Option<Data>, Error> {
+    pub async fn namespace(&self) -> Result<Namespaces, Error> {
         let out = self.run(Command::Namespace).await?;
-        Ok(out
-            .data
-            .into_iter()
-            .find(|d| matches!(d, Data::Namespace { .. })))
+        Ok(Namespaces::from_data(out.data))
     }
 
     /// LIST `reference` `pattern`: mailboxes with attributes, delimiter and decoded name.
@@ -346,34 +344,41 @@ impl ImapClient {
         self.run(Command::Close).await.map(drop)
     }
 
-    /// GETQUOTAROOT (RFC 9208): the raw QUOTAROOT and QUOTA data.
+    /// GETQUOTAROOT (RFC 9208): the mailbox's quota roots, and for each the resources
+    /// with usage and limit.
     ///
     /// # Errors
     /// See the module docs.
     ///
     /// # Cancel safety
     /// Cancel safe.
-    pub async fn quota_root(&self, mailbox: &str) -> Result<Vec<Data>, Error> {
-        Ok(self.run(Command::GetQuotaRoot(mailbox.into())).await?.data)
+    pub async fn quota_root(&self, mailbox: &str) -> Result<QuotaRoots, Error> {
+        let out = self.run(Command::GetQuotaRoot(mailbox.into())).await?;
+        Ok(QuotaRoots::from_data(out.data))
     }
 
-    /// GETMETADATA (RFC 5464): the raw METADATA data.
+    /// GETMETADATA (RFC 5464) of `entries` on `mailbox` (`""`: the server's): each entry
+    /// with its value, `None` where not set.
     ///
     /// # Errors
     /// See the module docs.
     ///
     /// # Cancel safety
     /// Cancel safe.
-    pub async fn metadata(&self, mailbox: &str, entries: Vec<String>) -> Result<Vec<Data>, Error> {
-        Ok(self
+    pub async fn metadata(
+        &self,
+        mailbox: &str,
+        entries: Vec<String>,
+    ) -> Result<Vec<MetadataEntry>, Error> {
+        let out = self
             .run(Command::GetMetadata {
                 mailbox: mailbox.into(),
                 entries,
                 max_size: None,
                 depth: None,
             })
-            .await?
-            .data)
+            .await?;
+        Ok(MetadataEntry::from_data(out.data))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Typed results of the session methods (RFC 9051 7.1 response codes, 7.3 mailbox data).
 
+use bytes::Bytes;
 use mailbag_proto::imap::types::{
-    Data, Flag, ModSeq, ResponseCode, SequenceSet, StatusItem, Uid, UidValidity,
+    Data, Flag, MetadataEntries, ModSeq, Namespace, QuotaResource, ResponseCode, SequenceSet,
+    StatusItem, Uid, UidValidity,
 };
 
 /// What SELECT or EXAMINE tells about a mailbox (RFC 9051 6.3.2).
@@ -124,4 +126,91 @@ pub struct CopyResult {
     pub source: SequenceSet<Uid>,
     /// The target UIDs, in the same order.
     pub target: SequenceSet<Uid>,
+}
+
+/// NAMESPACE (RFC 2342, RFC 9051 7.2.2): where the user's, other users' and shared mailboxes
+/// live, each with its prefix and hierarchy delimiter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespaces {
+    /// The user's own namespaces (usually one, prefix `""` or `"INBOX."`).
+    pub personal: Vec<Namespace>,
+    /// Other users' namespaces.
+    pub other: Vec<Namespace>,
+    /// Shared namespaces.
+    pub shared: Vec<Namespace>,
+}
+
+impl Namespaces {
+    pub(crate) fn from_data(data: Vec<Data>) -> Self {
+        data.into_iter()
+            .find_map(|d| match d {
+                Data::Namespace {
+                    personal,
+                    other,
+                    shared,
+                } => Some(Namespaces {
+                    personal,
+                    other,
+                    shared,
+                }),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// One quota root's resources (RFC 9208 `QUOTA` response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    /// The quota root's name (may be empty).
+    pub root: String,
+    /// Each resource with its usage and limit (STORAGE in units of 1024 octets).
+    pub resources: Vec<QuotaResource>,
+}
+
+/// GETQUOTAROOT's answer (RFC 9208): the mailbox's quota roots and the quota of each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotaRoots {
+    /// The quota roots of the mailbox, in the server's order.
+    pub roots: Vec<String>,
+    /// The quotas the server reported.
+    pub quotas: Vec<Quota>,
+}
+
+impl QuotaRoots {
+    pub(crate) fn from_data(data: Vec<Data>) -> Self {
+        let mut out = QuotaRoots::default();
+        for d in data {
+            match d {
+                Data::QuotaRoot { roots, .. } => out.roots.extend(roots),
+                Data::Quota { root, resources } => out.quotas.push(Quota { root, resources }),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// One entry of GETMETADATA (RFC 5464): its name and value (`None` for NIL: not set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataEntry {
+    /// The entry name (`/private/comment`, `/shared/vendor/...`).
+    pub name: String,
+    /// The value; `None` when the server has none.
+    pub value: Option<Bytes>,
+}
+
+impl MetadataEntry {
+    pub(crate) fn from_data(data: Vec<Data>) -> Vec<MetadataEntry> {
+        data.into_iter()
+            .flat_map(|d| match d {
+                Data::Metadata {
+                    entries: MetadataEntries::Values(values),
+                    ..
+                } => values,
+                _ => Vec::new(),
+            })
+            .map(|(name, value)| MetadataEntry { name, value })
+            .collect()
+    }
 }
