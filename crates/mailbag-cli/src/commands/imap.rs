@@ -160,6 +160,14 @@ pub async fn folders(target: &Target, out: Output) -> Result<()> {
 pub async fn examine(target: &Target, out: Output) -> Result<()> {
     let client = login(target).await?;
     let folder = target.folder()?;
+    // Servers send HIGHESTMODSEQ only once CONDSTORE is in use (RFC 7162 3.1.8); ENABLE
+    // turns it on without changing anything in the folder.
+    if client.has_capability(&Capability::CondStore) {
+        client
+            .enable(&[Capability::CondStore])
+            .await
+            .map_err(|e| target.error(e))?;
+    }
     let s = client
         .examine(&folder)
         .await
