@@ -22,6 +22,8 @@ use crate::error::CliError;
 use crate::output::Output;
 use crate::Result;
 
+mod held_body;
+
 /// Messages written between two syncs: each sync costs an fsync of the output and of the
 /// state, and a crash loses at most this many downloads (they are fetched again).
 pub const SYNC_EVERY: usize = 256;
@@ -366,6 +368,7 @@ pub async fn imap_folder(
     let (mut store_folder, report) = store
         .open_folder(&name, Source::Imap { uid_validity })
         .map_err(serr)?;
+    held_body::remove_stale(&store_folder, store.format()).map_err(serr)?;
     if let Some(change) = &report.uid_validity_change {
         out.note(&format!(
             "{folder}: UIDVALIDITY changed from {} to {}: the earlier download was kept as {} and this one starts afresh",
@@ -429,7 +432,7 @@ pub async fn imap_folder(
                     })
                     .map(|size| (uid.get(), size))
                 }
-                mailbag::imap::FetchEvent::BodyStart { items, .. } => {
+                mailbag::imap::FetchEvent::BodyStart { items, .. } => 'message: {
                     let uid = items.iter().find_map(|i| match i {
                         FetchItem::Uid(u) => Some(u.get()),
                         _ => None,
@@ -442,11 +445,16 @@ pub async fn imap_folder(
                         })
                         .unwrap_or_default();
                     let Some(uid) = uid else {
-                        result = Err(Failure::Net(mailbag::Error::protocol(
-                            "the server sent a big body before the message's UID",
-                            &[],
-                        )));
-                        break 'batches;
+                        let format = store.format();
+                        match held_body::receive(&mut store_folder, format, &flags, &mut fetch)
+                            .await
+                        {
+                            Ok(stored) => break 'message Ok(stored),
+                            Err(e) => {
+                                result = Err(e);
+                                break 'batches;
+                            }
+                        }
                     };
                     let meta = MessageMeta {
                         flags: mailbag_store::Flags::from_imap(flags.iter().map(|f| f.to_string())),
