@@ -3,6 +3,7 @@
 mod context;
 mod download;
 mod imap;
+mod mime_tree;
 mod parallel;
 mod pop;
 
