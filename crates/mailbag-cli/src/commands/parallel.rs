@@ -147,7 +147,7 @@ pub async fn download_folders(
             list.join(", ")
         ),
         hint: Some(
-            "the others were downloaded; run the command again, downloads resume where they stopped"
+            "the other folders were downloaded; once the cause above is dealt with, run the command again (downloads resume where they stopped)"
                 .into(),
         ),
     })
