@@ -166,3 +166,127 @@ fn download_jobs_a_failing_folder_leaves_the_others_whole() {
         foreign
     );
 }
+
+/// The connection of one worker is cut in the middle of a folder: that folder fails with its
+/// name, the worker logs in again for the rest, every other folder is whole, and the next
+/// run completes the cut folder with each message once.
+#[test]
+fn download_jobs_a_lost_connection_fails_only_its_folder() {
+    use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
+
+    let d = Dovecot::shared();
+    let user = d.new_user();
+    let mut folders = fill_folders(d, &user);
+    // First in name order, so the first worker (the connection that listed the folders,
+    // the only one logged in at the start) takes it at once; 200 KB.
+    let big: Vec<Vec<u8>> = (400..410).map(|i| messages::message(i, 20_000)).collect();
+    d.fill(&user, "AAA", &big).unwrap();
+    folders.push((
+        "AAA",
+        "AAA",
+        big.iter().map(|m| messages::to_crlf(m)).collect(),
+    ));
+    let ca = d.ca_file().display().to_string();
+    // Connection 1 is cut after 100 KB from the server: inside AAA's FETCH.
+    let plan = FaultPlan::pass().connection(1, Faults::none().cut_after_server(100_000));
+    let proxy = FaultProxy::spawn(d.addr(d.imaps_port()), plan).unwrap();
+    let src = format!("imaps://{}@127.0.0.1:{}/", user.name, proxy.port());
+    let dest = tempfile::tempdir().unwrap();
+    let p = dest.path().to_str().unwrap();
+    let args = [
+        "download",
+        &src,
+        p,
+        "--all-folders",
+        "--jobs",
+        "3",
+        "--ca-file",
+        &ca,
+    ];
+    let (o, out, err) = run(mailbag(&user, &args));
+    assert_eq!(o.status.code(), Some(4), "{out}\n{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("mailbag: AAA: connection to ") && l.contains("lost")),
+        "{err}"
+    );
+    assert!(err.contains("folders failed: AAA;"), "{err}");
+    assert!(proxy.accepted() >= 4, "no new login after the cut");
+    for (folder, stem, msgs) in &folders {
+        if *folder == "AAA" {
+            continue;
+        }
+        assert!(
+            out.contains(&format!("\n{folder}: {} new", msgs.len()))
+                || out.starts_with(&format!("{folder}: {} new", msgs.len())),
+            "{out}"
+        );
+        assert_same_messages(
+            mbox_messages(&dest.path().join(format!("{stem}.mbox"))),
+            msgs,
+        );
+    }
+
+    let out = ok(mailbag(&user, &args));
+    assert!(out.starts_with("AAA: "), "{out}");
+    for (folder, stem, msgs) in &folders {
+        assert_same_messages(
+            mbox_messages(&dest.path().join(format!("{stem}.mbox"))),
+            msgs,
+        );
+        if *folder != "AAA" {
+            assert!(out.contains(&format!("{folder}: 0 new")), "{out}");
+        }
+    }
+}
+
+/// Not a check but a measurement: 8 folders over a link that delays every segment by 5 ms,
+/// with --jobs 1 and --jobs 4 (`cargo test -p mailbag-cli --test cli_jobs -- --ignored
+/// --nocapture`).
+#[test]
+#[ignore]
+fn measure_jobs_over_a_slow_link() {
+    use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
+
+    let d = Dovecot::shared();
+    let user = d.new_user();
+    let mut all = Vec::new();
+    for f in 0..8 {
+        let msgs: Vec<Vec<u8>> = (0..30)
+            .map(|i| messages::message(f * 100 + i, 4000))
+            .collect();
+        let name = format!("F{f}");
+        d.fill(&user, &name, &msgs).unwrap();
+        all.push((name, msgs));
+    }
+    let ca = d.ca_file().display().to_string();
+    let plan = FaultPlan::every(Faults::none().delay(std::time::Duration::from_millis(5)));
+    let proxy = FaultProxy::spawn(d.addr(d.imaps_port()), plan).unwrap();
+    let src = format!("imaps://{}@127.0.0.1:{}/", user.name, proxy.port());
+    for jobs in ["1", "4", "1", "4"] {
+        let dest = tempfile::tempdir().unwrap();
+        let p = dest.path().to_str().unwrap();
+        let start = std::time::Instant::now();
+        ok(mailbag(
+            &user,
+            &[
+                "download",
+                &src,
+                p,
+                "--all-folders",
+                "--jobs",
+                jobs,
+                "--ca-file",
+                &ca,
+            ],
+        ));
+        eprintln!("--jobs {jobs}: {:?}", start.elapsed());
+        for (name, msgs) in &all {
+            let want: Vec<Vec<u8>> = msgs.iter().map(|m| messages::to_crlf(m)).collect();
+            assert_same_messages(
+                mbox_messages(&dest.path().join(format!("{name}.mbox"))),
+                &want,
+            );
+        }
+    }
+}
