@@ -223,7 +223,8 @@ pub enum Command {
         /// Download every folder (IMAP).
         #[arg(long)]
         all_folders: bool,
-        /// Download this many folders in parallel connections.
+        /// With --all-folders: download this many folders at once, each over its own
+        /// connection.
         #[arg(long, value_name = "N", default_value_t = 1)]
         jobs: usize,
         /// Delete from the server the messages saved (IMAP: \\Deleted + UID EXPUNGE;

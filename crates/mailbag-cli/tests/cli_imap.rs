@@ -50,12 +50,22 @@ fn capabilities_login_folders_examine() {
     assert_eq!(v["exists"], 4);
     assert_eq!(v["uidnext"], 5);
     assert_eq!(v["unseen"], 4);
+    // Dovecot offers CONDSTORE: examine enables it, so HIGHESTMODSEQ is known.
+    assert!(
+        v["highestmodseq"].as_u64().is_some_and(|m| m > 0),
+        "no highestmodseq: {out}"
+    );
     // EXAMINE marks nothing seen.
     let out = ok(mailbag(&user, &["examine", &src, "--ca-file", &ca]));
     assert!(
         out.contains("unseen: 4") && out.contains("read-only"),
         "{out}"
     );
+    let modseq = out
+        .lines()
+        .find_map(|l| l.strip_prefix("highestmodseq: "))
+        .unwrap_or("");
+    assert!(modseq.parse::<u64>().is_ok_and(|m| m > 0), "{out}");
 
     // A missing folder: one line that says what to do.
     let bad = imaps(d, &user, "Inbx");

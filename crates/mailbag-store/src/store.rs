@@ -69,6 +69,11 @@ impl Store {
         &self.root
     }
 
+    /// The format folders are stored in.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Locks `name`'s output, reconciles it with its state (see the crate documentation for
     /// each crash case) and returns it ready for new messages.
     ///

@@ -8,9 +8,9 @@
 //! deletes on the server only what a sync returned as durable.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mailbag::pop3::RetrPiece;
 use mailbag_store::{Folder, FolderName, Format, MessageKey, MessageMeta, Source, Store, Uidl};
 use serde_json::json;
@@ -21,6 +21,8 @@ use crate::cli;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::Result;
+
+mod held_body;
 
 /// Messages written between two syncs: each sync costs an fsync of the output and of the
 /// state, and a crash loses at most this many downloads (they are fetched again).
@@ -246,12 +248,24 @@ async fn fetch_all(
 /// and memory for the UID list stay small.
 const FETCH_BATCH: usize = 1000;
 
-/// Downloads IMAP folders (the target's, or all with `--all-folders`).
+/// Progress bars of folders downloaded side by side (`--jobs`); drawn only where
+/// [`progress`] would draw one.
+pub fn progress_group(out: Output) -> MultiProgress {
+    if out.quiet || out.json || !std::io::stderr().is_terminal() {
+        MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+    } else {
+        MultiProgress::new()
+    }
+}
+
+/// Downloads IMAP folders (the target's, or all with `--all-folders` over `jobs`
+/// connections; see [`super::parallel`]).
 pub async fn imap(
     target: &Target,
     dest: &Path,
     format: cli::Format,
     all_folders: bool,
+    jobs: usize,
     delete_after: bool,
     out: Output,
 ) -> Result<()> {
@@ -281,8 +295,23 @@ pub async fn imap(
         vec![(folder, delimiter)]
     };
     let store = Store::new(dest, store_format(format), target.source.account_key());
+    let bars = progress_group(out);
+    if all_folders {
+        return super::parallel::download_folders(
+            target,
+            client,
+            folders,
+            jobs,
+            store,
+            dest.to_path_buf(),
+            delete_after,
+            out,
+            bars,
+        )
+        .await;
+    }
     for (folder, delimiter) in folders {
-        imap_folder(
+        let (path, tally) = imap_folder(
             target,
             &client,
             &store,
@@ -291,15 +320,18 @@ pub async fn imap(
             delimiter,
             delete_after,
             out,
+            &bars,
         )
         .await?;
+        summary(out, &folder, &path, tally)?;
     }
     let _ = client.logout().await;
     Ok(())
 }
 
+/// Downloads one folder; returns its output and counts for the summary line.
 #[allow(clippy::too_many_arguments)]
-async fn imap_folder(
+pub async fn imap_folder(
     target: &Target,
     client: &mailbag::imap::ImapClient,
     store: &Store,
@@ -308,7 +340,8 @@ async fn imap_folder(
     delimiter: Option<char>,
     delete_after: bool,
     out: Output,
-) -> Result<()> {
+    bars: &MultiProgress,
+) -> Result<(PathBuf, Tally)> {
     use mailbag::imap::{FetchAttribute, MessageSet, SequenceSet, Uid};
     use mailbag::proto::imap::types::{FetchItem, Section};
 
@@ -335,6 +368,7 @@ async fn imap_folder(
     let (mut store_folder, report) = store
         .open_folder(&name, Source::Imap { uid_validity })
         .map_err(serr)?;
+    held_body::remove_stale(&store_folder, store.format()).map_err(serr)?;
     if let Some(change) = &report.uid_validity_change {
         out.note(&format!(
             "{folder}: UIDVALIDITY changed from {} to {}: the earlier download was kept as {} and this one starts afresh",
@@ -355,7 +389,7 @@ async fn imap_folder(
             }
         }
     }
-    let bar = progress(out, todo.len() as u64, folder);
+    let bar = bars.add(progress(out, todo.len() as u64, folder));
     let mut durable: Vec<MessageKey> = Vec::new();
     let peek = FetchAttribute::BodySection {
         section: Section::full(),
@@ -398,7 +432,7 @@ async fn imap_folder(
                     })
                     .map(|size| (uid.get(), size))
                 }
-                mailbag::imap::FetchEvent::BodyStart { items, .. } => {
+                mailbag::imap::FetchEvent::BodyStart { items, .. } => 'message: {
                     let uid = items.iter().find_map(|i| match i {
                         FetchItem::Uid(u) => Some(u.get()),
                         _ => None,
@@ -411,11 +445,16 @@ async fn imap_folder(
                         })
                         .unwrap_or_default();
                     let Some(uid) = uid else {
-                        result = Err(Failure::Net(mailbag::Error::protocol(
-                            "the server sent a big body before the message's UID",
-                            &[],
-                        )));
-                        break 'batches;
+                        let format = store.format();
+                        match held_body::receive(&mut store_folder, format, &flags, &mut fetch)
+                            .await
+                        {
+                            Ok(stored) => break 'message Ok(stored),
+                            Err(e) => {
+                                result = Err(e);
+                                break 'batches;
+                            }
+                        }
                     };
                     let meta = MessageMeta {
                         flags: mailbag_store::Flags::from_imap(flags.iter().map(|f| f.to_string())),
@@ -482,6 +521,7 @@ async fn imap_folder(
     // Whatever happened, what was written whole is made durable, so a rerun resumes.
     let synced = store_folder.sync();
     bar.finish_and_clear();
+    bars.remove(&bar);
     if let Ok(keys) = &synced {
         durable.extend(keys.iter().cloned());
     }
@@ -517,7 +557,7 @@ async fn imap_folder(
         }
         tally.deleted = uids.len() as u64;
     }
-    summary_line(out, folder, store_folder.output_path(), tally)
+    Ok((store_folder.output_path().to_path_buf(), tally))
 }
 
 fn store_one(
@@ -533,8 +573,4 @@ fn store_one(
     let mut writer = folder.begin_message(&meta)?;
     write(&mut writer)?;
     writer.commit()
-}
-
-fn summary_line(out: Output, folder: &str, path: &Path, t: Tally) -> Result<()> {
-    summary(out, folder, path, t)
 }

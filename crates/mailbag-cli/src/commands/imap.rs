@@ -162,6 +162,14 @@ pub async fn folders(target: &Target, out: Output) -> Result<()> {
 pub async fn examine(target: &Target, out: Output) -> Result<()> {
     let client = login(target).await?;
     let folder = target.folder()?;
+    // Servers send HIGHESTMODSEQ only once CONDSTORE is in use (RFC 7162 3.1.8); ENABLE
+    // turns it on without changing anything in the folder.
+    if client.has_capability(&Capability::CondStore) {
+        client
+            .enable(&[Capability::CondStore])
+            .await
+            .map_err(|e| target.error(e))?;
+    }
     let s = client
         .examine(&folder)
         .await
@@ -353,20 +361,25 @@ pub async fn show(target: &Target, uid: u32, raw: bool, out: Output) -> Result<(
             ),
             format!("Subject: {}", parsed.subject().unwrap_or("")),
         ];
-        let mut parts = Vec::new();
-        for (i, part) in parsed.parts.iter().enumerate() {
-            use mail_parser::MimeHeaders;
-            let ct = part
-                .content_type()
-                .map(|c| match &c.c_subtype {
-                    Some(s) => format!("{}/{}", c.c_type, s),
-                    None => c.c_type.to_string(),
-                })
-                .unwrap_or_else(|| "text/plain".into());
-            parts.push(json!({ "part": i, "type": ct, "size": part.len() }));
-            lines.push(format!("part {i}: {ct} ({} bytes)", part.len()));
+        let date = parsed.date().map(|d| d.to_rfc3339()).unwrap_or_default();
+        let tree = super::mime_tree::tree(&parsed);
+        lines.push("Parts:".to_owned());
+        if let Some(root) = &tree {
+            root.lines(1, &mut lines);
         }
-        out.emit(|| lines.join("\n"), || json!({ "uid": uid, "from": addr(parsed.from()), "to": addr(parsed.to()), "subject": parsed.subject(), "parts": parts }))?;
+        out.emit(
+            || lines.join("\n"),
+            || {
+                json!({
+                    "uid": uid,
+                    "from": addr(parsed.from()),
+                    "to": addr(parsed.to()),
+                    "date": date,
+                    "subject": parsed.subject(),
+                    "parts": tree.iter().map(super::mime_tree::Part::json).collect::<Vec<_>>(),
+                })
+            },
+        )?;
     }
     let _ = client.logout().await;
     Ok(())

@@ -3,6 +3,8 @@
 mod context;
 mod download;
 mod imap;
+mod mime_tree;
+mod parallel;
 mod pop;
 
 use clap::CommandFactory;
@@ -91,12 +93,7 @@ async fn dispatch(cli: Cli, out: Output) -> Result<()> {
                     download::pop3(&t, dest, *format, *delete_after, out).await
                 }
                 Protocol::Imap => {
-                    if *jobs > 1 {
-                        out.note(
-                            "--jobs: folders are downloaded one after another in this version",
-                        );
-                    }
-                    download::imap(&t, dest, *format, *all_folders, *delete_after, out).await
+                    download::imap(&t, dest, *format, *all_folders, *jobs, *delete_after, out).await
                 }
             }
         }
