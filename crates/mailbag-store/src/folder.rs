@@ -159,6 +159,34 @@ impl Folder {
         self.state.uidls().iter()
     }
 
+    /// IMAP: the UIDNEXT recorded by [`Folder::record_uid_next`] (`None` if never recorded, or
+    /// for POP3). When the server's UIDNEXT (with the same UIDVALIDITY) still equals it,
+    /// nothing new arrived and the folder needs no UID comparison.
+    pub fn uid_next(&self) -> Option<u32> {
+        self.state.header.uid_next
+    }
+
+    /// IMAP: records that every message with a UID below `uid_next` is durably stored (or
+    /// was deliberately left out), so that the next run can skip the UID comparison while the
+    /// server's UIDNEXT stays the same. Call it after [`Folder::sync`] returned, and only when
+    /// every message the server listed below `uid_next` was stored. The header is rewritten
+    /// atomically (and fsync'd); returns `false` and records nothing while messages still wait
+    /// for a sync, or for POP3.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (the folder is then poisoned), or [`Error::Poisoned`].
+    pub fn record_uid_next(&mut self, uid_next: u32) -> Result<bool> {
+        self.check()?;
+        if !self.pending.is_empty() || !matches!(self.source, Source::Imap { .. }) {
+            return Ok(false);
+        }
+        let result = self.state.set_uid_next(Some(uid_next));
+        if let Err(error) = &result {
+            self.poison(error);
+        }
+        result.map(|()| true)
+    }
+
     /// How many committed messages wait for [`Folder::sync`].
     pub fn pending(&self) -> usize {
         self.pending.len()

@@ -345,7 +345,14 @@ async fn imap_folder(
     }
     let mut tally = Tally::default();
     let mut todo: Vec<Uid> = Vec::new();
-    if summary.exists > 0 {
+    // UIDs only grow: while UIDNEXT (same UIDVALIDITY) is what the state recorded after a
+    // complete run, nothing arrived since, and EXAMINE was the only round trip needed.
+    let uid_next = summary.uid_next.map(|u| u.get());
+    let unchanged = uid_next.is_some() && store_folder.uid_next() == uid_next;
+    if unchanged {
+        // Every message there has a UID below UIDNEXT, and all of those are stored.
+        tally.skipped = u64::from(summary.exists);
+    } else if summary.exists > 0 {
         // By UID, never by counting: what the server has that the state does not.
         for uid in client.search_raw("ALL").await.map_err(err)? {
             if store_folder.is_stored(&MessageKey::Uid(uid.get())) {
@@ -490,6 +497,13 @@ async fn imap_folder(
         Failure::Store(e) => serr(e),
     })?;
     synced.map_err(serr)?;
+    // Everything the server listed below UIDNEXT is stored: the next run can stop after
+    // EXAMINE if UIDNEXT has not moved.
+    if let Some(uid_next) = uid_next {
+        if tally.new == todo.len() as u64 {
+            store_folder.record_uid_next(uid_next).map_err(serr)?;
+        }
+    }
 
     if delete_after && !durable.is_empty() {
         let uids: Vec<Uid> = durable
