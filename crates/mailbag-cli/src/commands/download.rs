@@ -370,20 +370,31 @@ async fn imap_folder(
         peek: true,
     };
     let mut result: std::result::Result<(), Failure> = Ok(());
-    'batches: for batch in todo.chunks(FETCH_BATCH) {
+    let start = |batch: &[Uid]| {
         let set = MessageSet::Uid(SequenceSet::from_numbers(batch.iter().copied()));
-        let mut fetch = match client
-            .fetch(
-                set,
-                vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
-            )
-            .await
-        {
+        client.fetch(
+            set,
+            vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
+        )
+    };
+    let mut batches = todo.chunks(FETCH_BATCH);
+    let mut next = match batches.next() {
+        Some(batch) => Some(start(batch).await),
+        None => None,
+    };
+    'batches: while let Some(started) = next.take() {
+        let mut fetch = match started {
             Ok(f) => f,
             Err(e) => {
                 result = Err(Failure::Net(e));
                 break;
             }
+        };
+        // Two batches in flight: the next UID FETCH is queued at the server before this one
+        // is read, so the server goes on without waiting a round trip between batches.
+        next = match batches.next() {
+            Some(batch) => Some(start(batch).await),
+            None => None,
         };
         loop {
             let event = match fetch.next().await {
@@ -468,7 +479,9 @@ async fn imap_folder(
                     tally.new += 1;
                     tally.bytes += size;
                     bar.inc(1);
-                    bar.set_message(format!("{} bytes", tally.bytes));
+                    if tally.new % 64 == 0 {
+                        bar.set_message(format!("{} bytes", tally.bytes));
+                    }
                 }
                 Err(e) => {
                     result = Err(Failure::Store(e));
