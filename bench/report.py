@@ -265,8 +265,12 @@ if "b6" in meta:
             b6[k] = v
     except OSError:
         pass
-    if meta["b6"] != "ok" or "rss_per_watcher_kb" not in b6:
-        w("`bench/peers` idle-watch failed: %s" % meta["b6"])
+    if meta["b6"] != "ok":
+        w("`bench/peers` idle-watch did not finish: %s. What it printed before:" % meta["b6"])
+        w("")
+        w("```")
+        w("\n".join("%s=%s" % kv for kv in b6.items()))
+        w("```")
     else:
         n = b6.get("watchers", "?")
         w("One process (`bench/peers/src/bin/idle-watch.rs`, on the `mailbag` library, tokio "

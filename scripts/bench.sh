@@ -401,8 +401,9 @@ if want B4; then
     b4_argv() {
         case $1 in
             raw) B4_ARGV=("$PEERS/raw-imap" plain "$2" "$U" INBOX --check) ;;
+            # mailbag's state names the account with its port: one destination per port.
             mailbag_maildir) B4_ARGV=("$BIN/mailbag" download "imap://$U@127.0.0.1:$2/INBOX" \
-                "$D/b4/mailbag/Maildir" --format maildir --tls none --allow-plaintext) ;;
+                "$D/b4/mailbag-$2" --format maildir --tls none --allow-plaintext) ;;
             mbsync_default|mbsync_nocompress)
                 local extra=""; [ "$1" = mbsync_nocompress ] && extra="DisableExtension COMPRESS=DEFLATE"
                 mkdir -p "$D/b4/$1"
@@ -414,6 +415,7 @@ if want B4; then
     for t in $b4_tools; do
         log "B4: first sync of $t (untimed)"
         b4_argv "$t" "$SRV_IMAP_PORT"; "${B4_ARGV[@]}" > /dev/null
+        if [ "$t" = mailbag_maildir ]; then b4_argv "$t" "$RT_PORT"; "${B4_ARGV[@]}" > /dev/null; fi
         : > "$W/rtcount.txt"
         b4_argv "$t" "$RT_PORT"; "${B4_ARGV[@]}" > /dev/null
         sleep 0.3
