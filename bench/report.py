@@ -254,6 +254,47 @@ for case, title in TITLES.items():
             w("- failed run: %s rep %s: %s %s" % (r["tool"], r["rep"], r["status"], r["note"]))
     w("")
 
+# B6
+if "b6" in meta:
+    w("## B6: IDLE watchers")
+    w("")
+    b6 = {}
+    try:
+        for line in open(os.path.join(work, "b6.txt")):
+            k, _, v = line.strip().partition("=")
+            b6[k] = v
+    except OSError:
+        pass
+    if meta["b6"] != "ok":
+        w("`bench/peers` idle-watch did not finish: %s. What it printed before:" % meta["b6"])
+        w("")
+        w("```")
+        w("\n".join("%s=%s" % kv for kv in b6.items()))
+        w("```")
+    else:
+        n = b6.get("watchers", "?")
+        w("One process (`bench/peers/src/bin/idle-watch.rs`, on the `mailbag` library, tokio "
+          "current-thread runtime) opens %s connections, each LOGIN + EXAMINE of its own folder "
+          "+ IDLE (set-up took %s s). Then %s times an APPEND of a small message to one of the "
+          "folders, on another connection, is timed from the moment it is written to the "
+          "library's `EXISTS` notification and to a raw-socket client idling on the same folder."
+          % (n, b6.get("setup_s", "?"), b6.get("rounds", "?")))
+        w("")
+        w("| figure | value | target |")
+        w("|---|---|---|")
+        per = float(b6["rss_per_watcher_kb"])
+        w("| resident memory per watcher (VmRSS after - before, over %s) | %.1f KB | at most 64 KB |"
+          % (n, per))
+        w("| process RSS before / after the watchers | %s KB / %s KB | |"
+          % (b6.get("rss_before_kb"), b6.get("rss_after_kb")))
+        w("| APPEND to EXISTS, mailbag library (median) | %s ms | |" % b6.get("lib_delay_median_ms"))
+        w("| APPEND to EXISTS, raw socket (median) | %s ms | |" % b6.get("raw_delay_median_ms"))
+        w("| added by the library (median of the per-round differences) | %s ms | under 5 ms |"
+          % b6.get("added_delay_median_ms"))
+        w("")
+        w("Per round (ms), library: %s; raw: %s." % (b6.get("lib_delay_ms"), b6.get("raw_delay_ms")))
+    w("")
+
 # B7
 if "b7" in meta or "B7" in meta.get("cases", ""):
     w("## B7: the parser benchmark of mailbag-proto")

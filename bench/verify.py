@@ -63,6 +63,9 @@ def messages(kind, path):
                 with open(os.path.join(root, f), "rb") as fh:
                     yield fh.read()
     elif kind == "mbox":
+        # `mailbag download` takes a destination directory and writes DEST/INBOX.mbox there.
+        if os.path.isdir(path):
+            path = os.path.join(path, "INBOX.mbox")
         with open(path, "rb") as fh:
             data = fh.read()
         cur = None

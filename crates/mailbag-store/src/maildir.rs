@@ -41,7 +41,10 @@ pub(crate) fn create_layout(dir: &Path) -> Result<()> {
 /// A fresh unique base name for a message with `key`.
 pub(crate) fn unique_base(key: &MessageKey, uid_validity: Option<u32>) -> String {
     static HOST: OnceLock<String> = OnceLock::new();
+    // The process id, read once (a getpid(2) per message otherwise).
+    static PID: OnceLock<u32> = OnceLock::new();
     let host = HOST.get_or_init(fsutil::maildir_hostname);
+    let pid = *PID.get_or_init(std::process::id);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -50,7 +53,7 @@ pub(crate) fn unique_base(key: &MessageKey, uid_validity: Option<u32>) -> String
         "{}.M{}P{}Q{counter}{}.{host}",
         now.as_secs(),
         now.subsec_micros(),
-        std::process::id(),
+        pid,
         key_part(key, uid_validity),
     )
 }

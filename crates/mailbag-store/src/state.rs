@@ -40,6 +40,12 @@ pub(crate) struct Header {
     pub protocol: Protocol,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid_validity: Option<u32>,
+    /// IMAP: the folder's UIDNEXT when every message below it was durably stored (see
+    /// [`crate::Folder::record_uid_next`]). Absent in older files, which older versions (that
+    /// ignore unknown header fields) drop when they rewrite the file: either way the next run
+    /// only does the full UID comparison it would do without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid_next: Option<u32>,
 }
 
 impl Header {
@@ -55,6 +61,7 @@ impl Header {
                 Protocol::Pop3
             },
             uid_validity,
+            uid_next: None,
         }
     }
 }
@@ -106,6 +113,9 @@ pub(crate) struct State {
     uids: BTreeSet<u32>,
     uidls: HashSet<Uidl>,
     journal: Option<File>,
+    /// Loading dropped a torn tail (or records were inserted in memory since): the file must be
+    /// rewritten before appends go to it.
+    dirty: bool,
 }
 
 impl State {
@@ -118,6 +128,7 @@ impl State {
             uids: BTreeSet::new(),
             uidls: HashSet::new(),
             journal: None,
+            dirty: true,
         }
     }
 
@@ -165,11 +176,21 @@ impl State {
                 (Err(_), Some(_)) => {}
             }
         }
+        // A last line without its `\n` (a torn append that happens to parse) would run into
+        // the next append: rewrite then too.
+        state.dirty = first_bad.is_some() || !text.ends_with(b"\n");
         Ok(Some(state))
     }
 
-    /// Adds a record to memory only (adoption and loading use it; see [`State::append`]).
-    pub fn insert(&mut self, record: Record) {
+    /// Adds a record to memory only (adoption uses it; see [`State::append`]). The file is
+    /// then rewritten by the next [`State::compact_if_needed`].
+    pub fn adopt(&mut self, record: Record) {
+        self.insert(record);
+        self.dirty = true;
+    }
+
+    /// Adds a record to memory only (loading and appending use it).
+    fn insert(&mut self, record: Record) {
         match record.key() {
             Some(MessageKey::Uid(uid)) => self.uids.insert(uid),
             Some(MessageKey::Uidl(uidl)) => self.uidls.insert(uidl),
@@ -212,6 +233,31 @@ impl State {
         &self.path
     }
 
+    /// Opens the journal for appends, first rewriting the file (see [`State::compact`]) only
+    /// when it differs from what is in memory: a torn tail was dropped, records were adopted,
+    /// or it is new. A clean file as loaded is appended to as it is, which keeps a re-run with
+    /// nothing new from rewriting a large state.
+    pub fn compact_if_needed(&mut self) -> Result<()> {
+        if self.dirty {
+            return self.compact();
+        }
+        let journal = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .ctx("open", &self.path)?;
+        self.journal = Some(journal);
+        Ok(())
+    }
+
+    /// Records `uid_next` in the header (an atomic rewrite of the file).
+    pub fn set_uid_next(&mut self, uid_next: Option<u32>) -> Result<()> {
+        if self.header.uid_next == uid_next {
+            return Ok(());
+        }
+        self.header.uid_next = uid_next;
+        self.compact()
+    }
+
     /// Writes the whole state atomically, then opens the journal for appends.
     pub fn compact(&mut self) -> Result<()> {
         let mut text = serde_json::to_vec(&self.header)
@@ -225,6 +271,7 @@ impl State {
         }
         self.journal = None;
         fsutil::replace_file(&self.path, &text)?;
+        self.dirty = false;
         let journal = OpenOptions::new()
             .append(true)
             .open(&self.path)

@@ -129,7 +129,7 @@ impl Store {
             }
         };
         let sink = reconcile(&output, &mut state, &mut report)?;
-        state.compact()?;
+        state.compact_if_needed()?;
         let folder = Folder::new(name.clone(), source, output, state, lock, sink);
         Ok((folder, report))
     }
@@ -229,7 +229,7 @@ fn reconcile(output: &Path, state: &mut State, report: &mut OpenReport) -> Resul
             report.removed_temp_files += found.removed_tmp;
             report.adopted += found.adopt.len();
             for key in found.adopt {
-                state.insert(Record::new(&key, None));
+                state.adopt(Record::new(&key, None));
             }
             Ok(Sink::maildir(
                 output.to_path_buf(),

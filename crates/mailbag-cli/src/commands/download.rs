@@ -379,7 +379,14 @@ pub async fn imap_folder(
     }
     let mut tally = Tally::default();
     let mut todo: Vec<Uid> = Vec::new();
-    if summary.exists > 0 {
+    // UIDs only grow: while UIDNEXT (same UIDVALIDITY) is what the state recorded after a
+    // complete run, nothing arrived since, and EXAMINE was the only round trip needed.
+    let uid_next = summary.uid_next.map(|u| u.get());
+    let unchanged = uid_next.is_some() && store_folder.uid_next() == uid_next;
+    if unchanged {
+        // Every message there has a UID below UIDNEXT, and all of those are stored.
+        tally.skipped = u64::from(summary.exists);
+    } else if summary.exists > 0 {
         // By UID, never by counting: what the server has that the state does not.
         for uid in client.search_raw("ALL").await.map_err(err)? {
             if store_folder.is_stored(&MessageKey::Uid(uid.get())) {
@@ -397,20 +404,31 @@ pub async fn imap_folder(
         peek: true,
     };
     let mut result: std::result::Result<(), Failure> = Ok(());
-    'batches: for batch in todo.chunks(FETCH_BATCH) {
+    let start = |batch: &[Uid]| {
         let set = MessageSet::Uid(SequenceSet::from_numbers(batch.iter().copied()));
-        let mut fetch = match client
-            .fetch(
-                set,
-                vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
-            )
-            .await
-        {
+        client.fetch(
+            set,
+            vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
+        )
+    };
+    let mut batches = todo.chunks(FETCH_BATCH);
+    let mut next = match batches.next() {
+        Some(batch) => Some(start(batch).await),
+        None => None,
+    };
+    'batches: while let Some(started) = next.take() {
+        let mut fetch = match started {
             Ok(f) => f,
             Err(e) => {
                 result = Err(Failure::Net(e));
                 break;
             }
+        };
+        // Two batches in flight: the next UID FETCH is queued at the server before this one
+        // is read, so the server goes on without waiting a round trip between batches.
+        next = match batches.next() {
+            Some(batch) => Some(start(batch).await),
+            None => None,
         };
         loop {
             let event = match fetch.next().await {
@@ -500,7 +518,9 @@ pub async fn imap_folder(
                     tally.new += 1;
                     tally.bytes += size;
                     bar.inc(1);
-                    bar.set_message(format!("{} bytes", tally.bytes));
+                    if tally.new % 64 == 0 {
+                        bar.set_message(format!("{} bytes", tally.bytes));
+                    }
                 }
                 Err(e) => {
                     result = Err(Failure::Store(e));
@@ -530,6 +550,13 @@ pub async fn imap_folder(
         Failure::Store(e) => serr(e),
     })?;
     synced.map_err(serr)?;
+    // Everything the server listed below UIDNEXT is stored: the next run can stop after
+    // EXAMINE if UIDNEXT has not moved.
+    if let Some(uid_next) = uid_next {
+        if tally.new == todo.len() as u64 {
+            store_folder.record_uid_next(uid_next).map_err(serr)?;
+        }
+    }
 
     if delete_after && !durable.is_empty() {
         let uids: Vec<Uid> = durable

@@ -146,8 +146,9 @@ async fn dispatch(cli: Cli, out: Output) -> Result<()> {
 fn init_tracing(verbose: u8) {
     let filter = match verbose {
         0 => return,
-        1 => "mailbag=debug",
-        _ => "debug",
+        // The protocol lines (`C: ...`, `S: ...`) are logged at TRACE level.
+        1 => "mailbag=trace",
+        _ => "debug,mailbag=trace",
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
