@@ -71,6 +71,11 @@ pub struct GlobalOptions {
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
+    /// IMAP: ask for COMPRESS=DEFLATE (RFC 4978) when the server offers it. Off by default:
+    /// it pays only on links slower than the server's deflate (a few tens of MB/s).
+    #[arg(long, global = true)]
+    pub compress: bool,
+
     /// The folder, instead of the URL's path.
     #[arg(long, value_name = "FOLDER", global = true)]
     pub folder: Option<String>,

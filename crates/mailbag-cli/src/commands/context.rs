@@ -28,6 +28,8 @@ pub struct Target {
     pub timeouts: Timeouts,
     /// Where the password comes from.
     pub password: PasswordSource,
+    /// Ask an IMAP server for COMPRESS=DEFLATE (`--compress`).
+    pub compress: bool,
 }
 
 impl Target {
@@ -76,6 +78,7 @@ impl Target {
             ca_file,
             timeouts,
             password,
+            compress: global.compress,
         })
     }
 

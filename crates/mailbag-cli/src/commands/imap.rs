@@ -18,17 +18,24 @@ use crate::output::Output;
 use crate::source::Protocol;
 use crate::Result;
 
-/// Connects without logging in.
-pub async fn connect(target: &Target) -> Result<ImapClient> {
+/// The connection options from the command line: host, port, TLS mode, CA file, time limits
+/// and `--compress`.
+fn connect_options(target: &Target) -> Result<ConnectOptions> {
     target.expect(Protocol::Imap, "this command")?;
     let mut options = ConnectOptions::new(target.source.host.clone(), target.security())
         .port(target.source.port)
-        .allow_plaintext_login(target.tls == crate::cli::TlsMode::None);
+        .allow_plaintext_login(target.tls == crate::cli::TlsMode::None)
+        .compress(target.compress);
     if let Some(ca) = &target.ca_file {
         options = options.ca_file(ca);
     }
     options.timeouts = target.timeouts;
-    ImapClient::connect(options)
+    Ok(options)
+}
+
+/// Connects without logging in.
+pub async fn connect(target: &Target) -> Result<ImapClient> {
+    ImapClient::connect(connect_options(target)?)
         .await
         .map_err(|e| target.error(e))
 }
@@ -688,14 +695,7 @@ pub async fn watch(target: &Target, exec: Option<&str>, out: Output) -> Result<(
 /// The watcher's options from the command line: the connection as for every command, the
 /// folder's headers (and whole messages for `--exec`) fetched for each new message.
 fn watch_options(target: &Target, folder: &str, bodies: bool) -> Result<WatchOptions> {
-    target.expect(Protocol::Imap, "this command")?;
-    let mut connect = ConnectOptions::new(target.source.host.clone(), target.security())
-        .port(target.source.port)
-        .allow_plaintext_login(target.tls == crate::cli::TlsMode::None);
-    if let Some(ca) = &target.ca_file {
-        connect = connect.ca_file(ca);
-    }
-    connect.timeouts = target.timeouts;
+    let connect = connect_options(target)?;
     let credentials = Credentials::new(target.user()?, target.password()?.expose().clone());
     let mut options = WatchOptions::new(connect, WatchLogin::Login(credentials), folder);
     options.backoff_max = std::time::Duration::from_secs(60);
