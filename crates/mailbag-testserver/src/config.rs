@@ -30,6 +30,9 @@ mail_location = maildir:{root}/mail/%u/Maildir
 # Folders made by the harness directly on disk must show up at once.
 mailbox_list_index = no
 mail_fsync = never
+# IDLE: when the mail user's inotify instances run out (fs.inotify.max_user_instances,
+# 128 on Debian), a process falls back to checking every this often (default 30 s).
+mailbox_idle_check_interval = 1 secs
 disable_plaintext_auth = no
 auth_mechanisms = plain login cram-md5 scram-sha-256 apop
 # A failed login would cost 2 s and then penalise every later login from 127.0.0.1.
@@ -104,6 +107,11 @@ service pop3-login {{
 }}
 service imap {{
   process_limit = 4096
+}}
+# Every imap process connects to stats; at its default client_limit (1000) the 1,001st
+# process waits for a handshake that never comes (B6 watches 1,000 folders).
+service stats {{
+  client_limit = 10000
 }}
 service anvil {{
   unix_listener anvil-auth-penalty {{
