@@ -46,6 +46,7 @@ fn argument(command: &Command, prefix: &[u8], opts: &EncodeOptions) -> Option<Ve
         match f {
             Fragment::Line(l) => bytes.extend(l),
             Fragment::Literal { data, .. } => bytes.extend(data),
+            Fragment::Deferred { .. } => return None,
         }
     }
     let rest = bytes.strip_prefix(prefix).unwrap_or_else(|| {

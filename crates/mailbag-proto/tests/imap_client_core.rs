@@ -378,6 +378,88 @@ fn literal_plus_goes_without_waiting_and_compress_is_a_barrier() {
     t.c("A3 NOOP\r\n");
 }
 
+fn append_stream(len: u64) -> Command {
+    Command::AppendStream {
+        mailbox: "INBOX".into(),
+        flags: vec![mailbag_proto::imap::types::Flag::Seen],
+        date: None,
+        len,
+    }
+}
+
+/// A streamed APPEND with a synchronising literal: the header, then (after `+`) the bytes
+/// the driver gives in pieces, then the line end; nothing else passes it meanwhile.
+#[test]
+fn append_stream_sends_the_given_bytes_after_the_continuation() {
+    let mut t = T::new("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    t.events();
+    let id = t.submit(append_stream(10));
+    t.submit(Command::Noop);
+    t.c("A1 APPEND INBOX (\\Seen) {10}\r\n");
+    assert_eq!(t.core.literal_wanted(), None);
+    // No bytes may go before the go-ahead.
+    assert!(matches!(
+        t.core.send_literal(t.now, b"x"),
+        Err(ClientError::LiteralOverrun {
+            given: 1,
+            wanted: 0
+        })
+    ));
+    t.s("+ go ahead\r\n");
+    assert_eq!(t.events(), vec![ClientEvent::LiteralWanted { id, len: 10 }]);
+    t.c("");
+    t.core.send_literal(t.now, b"Hi\r\n").unwrap();
+    assert_eq!(t.core.literal_wanted(), Some((id, 6)));
+    // More than the literal still wants is refused and sends nothing.
+    assert!(matches!(
+        t.core.send_literal(t.now, b"1234567"),
+        Err(ClientError::LiteralOverrun {
+            given: 7,
+            wanted: 6
+        })
+    ));
+    t.c("Hi\r\n");
+    t.core.send_literal(t.now, b"there!").unwrap();
+    assert_eq!(t.core.literal_wanted(), None);
+    // The literal, its line end, and then the NOOP that waited.
+    t.c("there!\r\nA2 NOOP\r\n");
+    t.s("A1 OK [APPENDUID 7 3] done\r\nA2 OK done\r\n");
+    let ev = t.events();
+    assert!(
+        matches!(&ev[0], ClientEvent::CommandCompleted { id: i, status } if *i == id && status.status == Status::Ok)
+    );
+}
+
+/// With LITERAL+ the bytes are asked for at once; a refusal of a synchronising literal
+/// (NO instead of `+`) never asks for them.
+#[test]
+fn append_stream_with_literal_plus_and_refused() {
+    let mut t = logged_in();
+    let id = t.submit(append_stream(3));
+    t.c("A1 APPEND INBOX (\\Seen) {3+}\r\n");
+    assert_eq!(t.events(), vec![ClientEvent::LiteralWanted { id, len: 3 }]);
+    t.core.send_literal(t.now, b"abc").unwrap();
+    t.c("abc\r\n");
+    t.s("A1 OK done\r\n");
+    t.events();
+
+    let mut t = T::new("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    t.events();
+    let id = t.submit(append_stream(5));
+    t.submit(Command::Noop);
+    t.c("A1 APPEND INBOX (\\Seen) {5}\r\n");
+    t.s("A1 NO [TRYCREATE] no such mailbox\r\n");
+    let ev = t.events();
+    assert!(!ev
+        .iter()
+        .any(|e| matches!(e, ClientEvent::LiteralWanted { .. })));
+    assert!(
+        matches!(&ev[0], ClientEvent::CommandCompleted { id: i, status } if *i == id && status.status == Status::No)
+    );
+    assert_eq!(t.core.literal_wanted(), None);
+    t.c("A2 NOOP\r\n");
+}
+
 #[test]
 fn logout_ends_the_session() {
     let mut t = logged_in();

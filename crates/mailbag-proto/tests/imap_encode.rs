@@ -28,6 +28,7 @@ fn wire_with(c: &Command, o: &EncodeOptions) -> String {
         match f {
             Fragment::Line(l) => out.extend(l),
             Fragment::Literal { data, .. } => out.extend(data),
+            Fragment::Deferred { len, .. } => out.extend(format!("<{len} deferred>").bytes()),
         }
     }
     String::from_utf8(out).unwrap()
@@ -611,6 +612,9 @@ fn check_no_breakout(frags: &[Fragment]) -> Result<(), TestCaseError> {
             }
             Fragment::Literal { data, .. } => {
                 prop_assert_eq!(Some(data.len()), expect.take());
+            }
+            Fragment::Deferred { len, .. } => {
+                prop_assert_eq!(Some(*len as usize), expect.take());
             }
         }
     }

@@ -590,10 +590,13 @@ pub async fn append(
     let client = login(target).await?;
     let folder = target.folder()?;
     for file in files {
-        let data = std::fs::read(file)
-            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+        // Streamed from the file: a message of any size is never held whole.
+        let unreadable =
+            |e: std::io::Error| CliError::usage(format!("cannot read {}: {e}", file.display()));
+        let f = tokio::fs::File::open(file).await.map_err(unreadable)?;
+        let len = f.metadata().await.map_err(unreadable)?.len();
         let result = client
-            .append(&folder, flags.clone(), None, data)
+            .append_stream(&folder, flags.clone(), None, len, f)
             .await
             .map_err(|e| folder_error(target, &folder, e))?;
         let uid = result.map(|r| r.uids.to_string());

@@ -110,6 +110,20 @@ pub enum Command {
         /// The messages.
         messages: Vec<AppendMessage>,
     },
+    /// `APPEND mailbox [flags] [date] {len}` of one message whose `len` bytes the caller
+    /// supplies while it goes out, so that it is never held whole: the core asks for them
+    /// with [`crate::imap::client::ClientEvent::LiteralWanted`] and takes them through
+    /// [`crate::imap::client::ClientCore::send_literal`].
+    AppendStream {
+        /// The target mailbox.
+        mailbox: MailboxName,
+        /// Flags to set.
+        flags: Vec<Flag>,
+        /// The internal date, as `dd-Mon-yyyy hh:mm:ss +zzzz`.
+        date: Option<String>,
+        /// The message's exact length in bytes.
+        len: u64,
+    },
     /// `IDLE` (end it with [`crate::imap::encode::done`])
     Idle,
     /// `CHECK` (IMAP4rev1)

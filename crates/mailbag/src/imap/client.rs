@@ -338,6 +338,22 @@ impl ImapClient {
         Ok(rx)
     }
 
+    /// Submits a command with a deferred literal, whose bytes go on `body`.
+    pub(crate) async fn submit_streaming(
+        &self,
+        command: Command,
+        body: mpsc::Receiver<bytes::Bytes>,
+    ) -> Result<mpsc::Receiver<Reply>, Error> {
+        let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
+        self.request(Request::SubmitStreaming {
+            command,
+            reply: tx,
+            body,
+        })
+        .await?;
+        Ok(rx)
+    }
+
     /// Collects a command's data and turns NO/BAD into errors.
     pub(crate) async fn run_raw(&self, mut rx: mpsc::Receiver<Reply>) -> Result<Outcome, Error> {
         let mut data = Vec::new();
@@ -416,7 +432,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Create { .. } => "CREATE",
         Command::Delete(_) => "DELETE",
         Command::Rename { .. } => "RENAME",
-        Command::Append { .. } => "APPEND",
+        Command::Append { .. } | Command::AppendStream { .. } => "APPEND",
         Command::Store { .. } => "STORE",
         Command::Copy { .. } => "COPY",
         Command::Move { .. } => "MOVE",

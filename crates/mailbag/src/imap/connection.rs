@@ -61,6 +61,13 @@ pub(crate) enum Request {
         sasl: Box<SaslClient>,
         reply: mpsc::Sender<Reply>,
     },
+    /// A command with a deferred literal ([`Command::AppendStream`]): its bytes come on
+    /// `body`, exactly as many as announced.
+    SubmitStreaming {
+        command: Command,
+        reply: mpsc::Sender<Reply>,
+        body: mpsc::Receiver<Bytes>,
+    },
     SetIdle(bool),
 }
 
@@ -95,6 +102,10 @@ pub(crate) struct Connection {
     /// Where the greeting goes, once.
     pub(crate) greeting: Option<mpsc::Sender<StatusText>>,
     deflate: Option<Deflate>,
+    /// The bytes of deferred literals, by command, until the core asks for them.
+    literal_sources: HashMap<CommandId, mpsc::Receiver<Bytes>>,
+    /// The deferred literal being sent now.
+    literal_in: Option<mpsc::Receiver<Bytes>>,
 }
 
 impl Connection {
@@ -123,6 +134,8 @@ impl Connection {
             replies: HashMap::new(),
             greeting: None,
             deflate: None,
+            literal_sources: HashMap::new(),
+            literal_in: None,
         }
     }
 
@@ -194,6 +207,23 @@ impl Connection {
                         buf.reserve(want);
                     }
                 }
+                chunk = next_chunk(self.literal_in.as_mut()) => match chunk {
+                    Some(bytes) => {
+                        self.core
+                            .send_literal(Instant::now(), &bytes)
+                            .map_err(Error::misuse)?;
+                        if self.core.literal_wanted().is_none() {
+                            self.literal_in = None;
+                        }
+                    }
+                    // The literal's length was announced: the connection cannot go on.
+                    None => {
+                        return Err(Error::misuse(format!(
+                            "the message to APPEND ended {} bytes short of the length announced",
+                            self.core.literal_wanted().map_or(0, |(_, n)| n)
+                        )))
+                    }
+                },
                 () = sleep_until(deadline) => self.core.handle_timeout(Instant::now()),
             }
         }
@@ -225,6 +255,19 @@ impl Connection {
             Request::Authenticate { sasl, reply } => match self.core.authenticate(now, *sasl) {
                 Ok(id) => {
                     self.replies.insert(id, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
+                }
+            },
+            Request::SubmitStreaming {
+                command,
+                reply,
+                body,
+            } => match self.core.submit(now, command) {
+                Ok(id) => {
+                    self.replies.insert(id, reply);
+                    self.literal_sources.insert(id, body);
                 }
                 Err(e) => {
                     let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
@@ -290,6 +333,12 @@ impl Connection {
                     }
                 }
                 ClientEvent::IdleAccepted(_) => {}
+                ClientEvent::LiteralWanted { id, .. } => {
+                    self.literal_in = self.literal_sources.remove(&id);
+                    if self.literal_in.is_none() {
+                        return Err(Error::misuse("a literal was wanted that has no source"));
+                    }
+                }
                 ClientEvent::Data { id, data } => self.route_to(id, Reply::Data(data)).await,
                 ClientEvent::FetchStarted {
                     id,
@@ -312,6 +361,8 @@ impl Connection {
                 }
                 ClientEvent::CommandCompleted { id, status } => {
                     self.publish();
+                    // A synchronising literal refused (NO instead of `+`) is never asked for.
+                    self.literal_sources.remove(&id);
                     if let Some(tx) = self.replies.remove(&id) {
                         let _ = tx.send(Reply::Done(status)).await;
                     }
@@ -363,6 +414,14 @@ impl Connection {
         } else if self.notifications.try_send(event).is_err() {
             trace!(target: "mailbag::imap", "notification not kept: nobody subscribed");
         }
+    }
+}
+
+/// The next piece of the deferred literal being sent; never, when none is.
+async fn next_chunk(source: Option<&mut mpsc::Receiver<Bytes>>) -> Option<Bytes> {
+    match source {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -345,8 +345,78 @@ impl ImapClient {
         Ok(results)
     }
 
-    /// APPEND with the message read from `reader` (held in memory while it is sent: IMAP
-    /// needs its length up front).
+    /// APPEND of a message of exactly `len` bytes read from `reader` while it goes out, so
+    /// that a message of any size is never held whole: at most a few 64 KiB pieces are in
+    /// memory at once. Returns APPENDUID when the server sends it (UIDPLUS).
+    ///
+    /// # Errors
+    /// As [`ImapClient::append`]; the reader's I/O error, or [`Error::Misuse`] when it ends
+    /// before `len` bytes. The length was announced to the server, so a reader that fails
+    /// midway also ends the connection (there is no way to stop a literal).
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: dropping the future midway ends the connection, as above.
+    pub async fn append_stream<R: tokio::io::AsyncRead + Unpin>(
+        &self,
+        mailbox: &str,
+        flags: Vec<Flag>,
+        date: Option<String>,
+        len: u64,
+        reader: R,
+    ) -> Result<Option<AppendResult>, Error> {
+        use tokio::io::AsyncReadExt as _;
+        const PIECE: usize = 64 * 1024;
+        let (tx, body) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+        let command = Command::AppendStream {
+            mailbox: mailbox.into(),
+            flags,
+            date,
+            len,
+        };
+        let replies = self.submit_streaming(command, body).await?;
+        let feed = async move {
+            let mut reader = reader.take(len);
+            let mut sent = 0u64;
+            loop {
+                let mut piece = bytes::BytesMut::with_capacity(PIECE);
+                let n = reader.read_buf(&mut piece).await?;
+                if n == 0 {
+                    return Ok::<u64, std::io::Error>(sent);
+                }
+                sent += n as u64;
+                // A closed channel: the server refused the literal, or the connection ended;
+                // the command's reply says which.
+                if tx.send(piece.freeze()).await.is_err() {
+                    return Ok(sent);
+                }
+            }
+        };
+        let (fed, outcome) = tokio::join!(feed, self.run_raw(replies));
+        let fed = fed?;
+        if fed < len && outcome.is_err() {
+            return Err(Error::misuse(format!(
+                "the message to APPEND ended after {fed} of the {len} bytes announced"
+            )));
+        }
+        let out = outcome.map_err(|e| match e {
+            Error::No { code, text, .. } => Error::No {
+                command: "APPEND".to_owned(),
+                code,
+                text,
+            },
+            e => e,
+        })?;
+        Ok(match out.status.code {
+            Some(ResponseCode::AppendUid { uid_validity, uids }) => {
+                Some(AppendResult { uid_validity, uids })
+            }
+            _ => None,
+        })
+    }
+
+    /// APPEND with the message read from `reader` to its end, held in memory while it is
+    /// sent (IMAP needs the length up front); [`ImapClient::append_stream`] when the length
+    /// is known.
     ///
     /// # Errors
     /// As [`ImapClient::append`], and the reader's I/O errors.

@@ -74,6 +74,15 @@ pub enum ClientEvent {
     },
     /// The server accepted IDLE (its `+`): notifications follow until DONE.
     IdleAccepted(CommandId),
+    /// The literal of command `id` ([`crate::imap::Command::AppendStream`]) may go now: give
+    /// its `len` bytes to [`super::ClientCore::send_literal`], in pieces of any size. Nothing
+    /// else is sent until they are all given.
+    LiteralWanted {
+        /// The command.
+        id: CommandId,
+        /// How many bytes the literal holds.
+        len: u64,
+    },
     /// The command completed with the tagged status (OK, NO or BAD, with code and text).
     CommandCompleted {
         /// The command.
@@ -163,4 +172,12 @@ pub enum ClientError {
     /// SASL failed on our side.
     #[error("SASL: {0}")]
     Sasl(String),
+    /// Literal bytes were given when no literal was wanted, or more than it holds.
+    #[error("{given} literal bytes given where {wanted} were wanted")]
+    LiteralOverrun {
+        /// The bytes given.
+        given: u64,
+        /// The bytes the literal still wanted.
+        wanted: u64,
+    },
 }

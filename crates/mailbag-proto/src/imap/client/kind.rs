@@ -58,7 +58,7 @@ impl Kind {
             C::Lsub { .. } => (Kind::List, "LSUB"),
             C::Namespace => (Kind::Namespace, "NAMESPACE"),
             C::Status { .. } => (Kind::Status, "STATUS"),
-            C::Append { .. } => (Kind::Other, "APPEND"),
+            C::Append { .. } | C::AppendStream { .. } => (Kind::Other, "APPEND"),
             C::Idle => (Kind::Idle, "IDLE"),
             C::Check => (Kind::Other, "CHECK"),
             C::Close => (Kind::Close, "CLOSE"),

@@ -82,6 +82,16 @@ struct Pending {
     internal: bool,
 }
 
+/// A deferred literal being sent ([`Fragment::Deferred`]).
+#[derive(Debug)]
+struct LiteralOut {
+    id: CommandId,
+    tag: Tag,
+    remaining: u64,
+    /// The command's fragments after the literal.
+    tail: VecDeque<Fragment>,
+}
+
 /// The IMAP client core: see the module documentation for the calling order.
 #[derive(Debug)]
 pub struct ClientCore {
@@ -103,6 +113,8 @@ pub struct ClientCore {
     trace: VecDeque<String>,
     /// The command a streamed FETCH body belongs to.
     streaming: Option<CommandId>,
+    /// A literal going out whose bytes the driver supplies ([`ClientCore::send_literal`]).
+    literal_out: Option<LiteralOut>,
     idle_mode: bool,
     idle_done_sent: bool,
     idle_since: Option<Instant>,
@@ -132,6 +144,7 @@ impl ClientCore {
             events: VecDeque::new(),
             trace: VecDeque::new(),
             streaming: None,
+            literal_out: None,
             idle_mode: false,
             idle_done_sent: false,
             idle_since: None,
@@ -382,6 +395,39 @@ impl ClientCore {
             }
         }
         next
+    }
+
+    /// The literal waiting for its bytes ([`ClientEvent::LiteralWanted`]): the command and
+    /// how many bytes it still wants.
+    pub fn literal_wanted(&self) -> Option<(CommandId, u64)> {
+        self.literal_out.as_ref().map(|l| (l.id, l.remaining))
+    }
+
+    /// The next `data.len()` bytes of the literal asked for by
+    /// [`ClientEvent::LiteralWanted`]; they go out with [`poll_transmit`](Self::poll_transmit)
+    /// in order. After the last byte the command's line is ended and the queue moves on.
+    ///
+    /// # Errors
+    /// [`ClientError::LiteralOverrun`] when no literal is wanted or `data` is longer than
+    /// what it still wants (nothing is sent then).
+    pub fn send_literal(&mut self, now: Instant, data: &[u8]) -> Result<(), ClientError> {
+        let given = data.len() as u64;
+        let Some(lit) = self.literal_out.as_mut().filter(|l| given <= l.remaining) else {
+            return Err(ClientError::LiteralOverrun {
+                given,
+                wanted: self.literal_out.as_ref().map_or(0, |l| l.remaining),
+            });
+        };
+        self.out.extend_from_slice(data);
+        lit.remaining = lit.remaining.saturating_sub(given);
+        self.last_activity = Some(now);
+        if lit.remaining == 0 {
+            if let Some(lit) = self.literal_out.take() {
+                self.finish_literal(lit);
+            }
+            self.pump(now);
+        }
+        Ok(())
     }
 
     /// Bytes to write to the server, if any.

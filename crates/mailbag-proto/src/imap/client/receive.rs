@@ -117,10 +117,18 @@ impl ClientCore {
         cmd: &mut Pending,
         sensitive: bool,
     ) -> bool {
-        if let Some(Fragment::Literal { data, .. }) = cmd.rest.pop_front() {
-            self.trace
-                .push_back(format!("C: <literal of {} bytes>", data.len()));
-            self.out.extend_from_slice(&data);
+        match cmd.rest.pop_front() {
+            Some(Fragment::Literal { data, .. }) => {
+                self.trace
+                    .push_back(format!("C: <literal of {} bytes>", data.len()));
+                self.out.extend_from_slice(&data);
+            }
+            Some(Fragment::Deferred { len, .. }) if len > 0 => {
+                self.start_deferred(cmd, len);
+                return false;
+            }
+            Some(Fragment::Deferred { .. }) | None => {}
+            Some(line @ Fragment::Line(_)) => cmd.rest.push_front(line),
         }
         self.write_fragments(cmd, sensitive)
     }
@@ -135,6 +143,11 @@ impl ClientCore {
             return;
         };
         let cmd = self.in_flight.remove(index);
+        if self.awaiting_continuation && index == self.in_flight.len() {
+            // The server answered the literal's header with a completion (NO, BAD) instead of
+            // `+`: the literal is not sent, and the commands behind it may go.
+            self.awaiting_continuation = false;
+        }
         if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
             self.capabilities = caps.clone();
         }

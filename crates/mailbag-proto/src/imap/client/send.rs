@@ -7,14 +7,14 @@ use crate::imap::command::Command;
 use crate::imap::encode::{done, Fragment, LiteralMode};
 use crate::imap::types::Capability;
 
-use super::event::ConnectionState;
+use super::event::{ClientEvent, ConnectionState};
 use super::kind::Kind;
-use super::{ClientCore, Pending};
+use super::{ClientCore, LiteralOut, Pending};
 
 impl ClientCore {
     /// Sends what the pipelining rules allow.
     pub(super) fn pump(&mut self, now: Instant) {
-        if self.switching || self.awaiting_continuation {
+        if self.switching || self.awaiting_continuation || self.literal_out.is_some() {
             return;
         }
         loop {
@@ -59,6 +59,9 @@ impl ClientCore {
                 self.awaiting_continuation = true;
                 return;
             }
+            if self.literal_out.is_some() {
+                return;
+            }
         }
     }
 
@@ -85,9 +88,60 @@ impl ClientCore {
                         .push_back(format!("C: <literal of {} bytes>", data.len()));
                     self.out.extend_from_slice(&data);
                 }
+                Fragment::Deferred { len: 0, .. } => {}
+                Fragment::Deferred {
+                    len,
+                    mode: LiteralMode::Sync,
+                } => {
+                    cmd.rest.push_front(Fragment::Deferred {
+                        len,
+                        mode: LiteralMode::Sync,
+                    });
+                    return true;
+                }
+                Fragment::Deferred { len, .. } => {
+                    self.start_deferred(cmd, len);
+                    return false;
+                }
             }
         }
         false
+    }
+
+    /// Asks the driver for a deferred literal's bytes; the command's later fragments wait.
+    pub(super) fn start_deferred(&mut self, cmd: &mut Pending, len: u64) {
+        self.trace
+            .push_back(format!("C: <literal of {len} bytes, streamed>"));
+        self.events
+            .push_back(ClientEvent::LiteralWanted { id: cmd.id, len });
+        self.literal_out = Some(LiteralOut {
+            id: cmd.id,
+            tag: cmd.tag.clone(),
+            remaining: len,
+            tail: std::mem::take(&mut cmd.rest),
+        });
+    }
+
+    /// The deferred literal's last byte was given: write what follows it in its command (its
+    /// line end). A command the server already completed gets its lines only, so the stream
+    /// stays in step.
+    pub(super) fn finish_literal(&mut self, lit: LiteralOut) {
+        match self.in_flight.iter().position(|p| p.tag == lit.tag) {
+            Some(index) => {
+                let mut cmd = self.in_flight.remove(index);
+                cmd.rest = lit.tail;
+                let waits = self.write_fragments(&mut cmd, false);
+                self.in_flight.insert(index, cmd);
+                self.awaiting_continuation = waits;
+            }
+            None => {
+                for frag in lit.tail {
+                    if let Fragment::Line(line) = frag {
+                        self.out.extend_from_slice(&line);
+                    }
+                }
+            }
+        }
     }
 
     pub(super) fn trace_out(&mut self, line: &[u8], sensitive: bool, name: &str) {

@@ -168,28 +168,21 @@ pub(crate) fn command(w: &mut Writer, c: &Command) -> Result<(), EncodeError> {
             w.mailbox(mailbox)?;
             for m in messages {
                 w.sp();
-                if !m.flags.is_empty() {
-                    w.list(&m.flags, |w, f| w.flag(f))?;
-                    w.sp();
-                }
-                if let Some(date) = &m.date {
-                    // date-time is a fixed quoted form; refuse anything that could escape it.
-                    if date.bytes().any(|b| {
-                        !(b == b' '
-                            || b == b'+'
-                            || b == b'-'
-                            || b == b':'
-                            || b.is_ascii_alphanumeric())
-                    }) {
-                        return Err(EncodeError::NotAnAtom {
-                            what: "APPEND date",
-                            value: date.clone(),
-                        });
-                    }
-                    w.display(format_args!("\"{date}\" "));
-                }
+                append_flags_date(w, &m.flags, m.date.as_deref())?;
                 w.data("APPEND message", &m.data)?;
             }
+        }
+        AppendStream {
+            mailbox,
+            flags,
+            date,
+            len,
+        } => {
+            w.raw(b"APPEND ");
+            w.mailbox(mailbox)?;
+            w.sp();
+            append_flags_date(w, flags, date.as_deref())?;
+            w.deferred_literal(*len);
         }
         UidExpunge(s) => {
             w.raw(b"UID EXPUNGE ");
@@ -445,4 +438,29 @@ fn store_kind(w: &mut Writer, kind: StoreKind, item: &[u8], silent: bool) {
     });
     w.raw(item);
     w.raw(if silent { b".SILENT " } else { b" " });
+}
+
+/// `[flag-list SP] [date-time SP]` of an APPEND message.
+fn append_flags_date(
+    w: &mut Writer<'_>,
+    flags: &[crate::imap::types::Flag],
+    date: Option<&str>,
+) -> Result<(), EncodeError> {
+    if !flags.is_empty() {
+        w.list(flags, |w, f| w.flag(f))?;
+        w.sp();
+    }
+    if let Some(date) = date {
+        // date-time is a fixed quoted form; refuse anything that could escape it.
+        if date.bytes().any(|b| {
+            !(b == b' ' || b == b'+' || b == b'-' || b == b':' || b.is_ascii_alphanumeric())
+        }) {
+            return Err(EncodeError::NotAnAtom {
+                what: "APPEND date",
+                value: date.to_owned(),
+            });
+        }
+        w.display(format_args!("\"{date}\" "));
+    }
+    Ok(())
 }

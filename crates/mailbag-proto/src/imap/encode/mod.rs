@@ -31,6 +31,15 @@ pub enum Fragment {
         /// Whether to wait for the server's continuation request first.
         mode: LiteralMode,
     },
+    /// A literal of `len` bytes whose content the caller supplies while it is sent
+    /// ([`Command::AppendStream`]): the client core asks for it with
+    /// [`crate::imap::client::ClientEvent::LiteralWanted`].
+    Deferred {
+        /// The content's length, announced in the header before it.
+        len: u64,
+        /// Whether to wait for the server's continuation request first.
+        mode: LiteralMode,
+    },
 }
 
 /// How a literal is sent.
@@ -311,6 +320,25 @@ impl<'o> Writer<'o> {
             LiteralMode::Sync
         };
         self.frags.push(Fragment::Literal { data, mode });
+    }
+
+    /// Ends the current line with the header of a literal of `len` bytes whose content comes
+    /// later ([`Fragment::Deferred`]).
+    pub(crate) fn deferred_literal(&mut self, len: u64) {
+        let non_sync =
+            self.opts.literal_plus || (self.opts.literal_minus && len <= LITERAL_MINUS_MAX as u64);
+        self.display(format_args!(
+            "{{{len}{}}}\r\n",
+            if non_sync { "+" } else { "" }
+        ));
+        let line = std::mem::take(&mut self.line);
+        self.frags.push(Fragment::Line(line));
+        let mode = if non_sync {
+            LiteralMode::NonSync
+        } else {
+            LiteralMode::Sync
+        };
+        self.frags.push(Fragment::Deferred { len, mode });
     }
 
     /// A mailbox name: modified UTF-7, or UTF-8 under UTF8=ACCEPT.
