@@ -7,7 +7,7 @@
 //! against the certificate's IP SANs and sent without SNI, as RFC 6066 section 3 requires.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CertificateError, ClientConfig, RootCertStore};
@@ -38,7 +38,45 @@ impl TlsConfig {
         Self::build(false, Some(ca_file))
     }
 
+    /// Built once per process for each set of roots and shared: parsing the platform's
+    /// roots costs about 100 KB and a few milliseconds, which a process with 1,000 watched
+    /// folders must not pay 1,000 times, and one configuration keeps one TLS session cache,
+    /// so that reconnects resume their sessions. A CA file is read each time and its contents
+    /// are part of the key, so a replaced file takes effect at the next connection.
     fn build(platform: bool, ca_file: Option<&Path>) -> Result<TlsConfig, Error> {
+        type Key = (bool, Option<Vec<u8>>);
+        static BUILT: OnceLock<Mutex<Vec<(Key, Arc<ClientConfig>)>>> = OnceLock::new();
+        let pem = match ca_file {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|e| config_error(path, &e.to_string()))?)
+            }
+            None => None,
+        };
+        let key: Key = (platform, pem);
+        let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+        if let Ok(list) = built.lock() {
+            if let Some((_, config)) = list.iter().find(|(k, _)| *k == key) {
+                return Ok(TlsConfig {
+                    config: config.clone(),
+                });
+            }
+        }
+        let config = Arc::new(Self::build_new(platform, ca_file, key.1.as_deref())?);
+        if let Ok(mut list) = built.lock() {
+            // A handful of distinct CA files at most in practice; never grow without bound.
+            if list.len() >= 16 {
+                list.clear();
+            }
+            list.push((key, config.clone()));
+        }
+        Ok(TlsConfig { config })
+    }
+
+    fn build_new(
+        platform: bool,
+        ca_file: Option<&Path>,
+        pem: Option<&[u8]>,
+    ) -> Result<ClientConfig, Error> {
         let mut roots = RootCertStore::empty();
         if platform {
             let found = rustls_native_certs::load_native_certs();
@@ -48,8 +86,8 @@ impl TlsConfig {
             let (added, ignored) = roots.add_parsable_certificates(found.certs);
             tracing::debug!(added, ignored, "platform roots loaded");
         }
-        if let Some(path) = ca_file {
-            for cert in read_pem_certs(path)? {
+        if let (Some(path), Some(pem)) = (ca_file, pem) {
+            for cert in parse_pem_certs(path, pem)? {
                 roots
                     .add(cert)
                     .map_err(|e| config_error(path, &e.to_string()))?;
@@ -62,14 +100,11 @@ impl TlsConfig {
             ));
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
+        Ok(ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| config_error(Path::new("-"), &e.to_string()))?
             .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(TlsConfig {
-            config: Arc::new(config),
-        })
+            .with_no_client_auth())
     }
 
     /// Wraps a rustls configuration built by the caller (client certificates, pinning, ...).
@@ -83,9 +118,8 @@ impl TlsConfig {
     }
 }
 
-fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let data = std::fs::read(path).map_err(|e| config_error(path, &e.to_string()))?;
-    let certs = rustls_pemfile::certs(&mut data.as_slice())
+fn parse_pem_certs(path: &Path, mut data: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs = rustls_pemfile::certs(&mut data)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| config_error(path, &e.to_string()))?;
     if certs.is_empty() {

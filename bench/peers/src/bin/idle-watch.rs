@@ -106,7 +106,9 @@ async fn main() -> Res<()> {
     let existing: String = setup.cmd("LIST \"\" \"w/*\"")?.concat();
     let mut tags = Vec::new();
     for i in 0..n {
-        if !existing.contains(&format!("\"w/{i}\"\r\n")) {
+        let quoted = format!("\"w/{i}\"\r\n");
+        let bare = format!(" w/{i}\r\n");
+        if !existing.contains(&quoted) && !existing.contains(&bare) {
             setup.tag += 1;
             write!(setup.w, "r{} CREATE \"w/{i}\"\r\n", setup.tag)?;
             tags.push(format!("r{}", setup.tag));
