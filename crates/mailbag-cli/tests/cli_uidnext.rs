@@ -76,6 +76,8 @@ fn download_with_nothing_new_sends_no_search_or_fetch() {
             !has(&sent, "SEARCH") && !has(&sent, "FETCH"),
             "a run with nothing new asked about messages: {sent:?}"
         );
+        // INBOX has no level to split: no LIST to learn the delimiter.
+        assert!(!has(&sent, "LIST"), "{sent:?}");
     }
 
     // Something new moves UIDNEXT: the next runs fetch exactly it.

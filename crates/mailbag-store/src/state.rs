@@ -132,6 +132,17 @@ impl State {
         }
     }
 
+    /// The header of the state at `path` alone (its first line), or `None` if there is no
+    /// state or its first line is not a header of this version.
+    pub fn load_header(path: &Path) -> Option<Header> {
+        use std::io::BufRead as _;
+        let file = fs::File::open(path).ok()?;
+        let mut line = Vec::new();
+        io::BufReader::new(file).read_until(b'\n', &mut line).ok()?;
+        let header: Header = serde_json::from_slice(&line).ok()?;
+        (header.mailbag_state == VERSION).then_some(header)
+    }
+
     /// Reads the state at `path`, or `None` if there is none.
     pub fn load(path: &Path) -> Result<Option<State>> {
         let text = match fs::read(path) {

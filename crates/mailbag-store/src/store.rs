@@ -134,6 +134,42 @@ impl Store {
         Ok((folder, report))
     }
 
+    /// IMAP: the UIDNEXT that the state of `name` recorded after a complete download under
+    /// `uid_validity` ([`Folder::record_uid_next`]), read from the state's first line alone:
+    /// no lock, no records, no look inside the output. `None` when there is no state or no
+    /// output, or the state belongs to another account, format, protocol or UIDVALIDITY, or
+    /// records none.
+    ///
+    /// A caller that finds it equal to the server's UIDNEXT may stop there: UIDs only grow,
+    /// so nothing arrived since the run that recorded it, and that run had stored every
+    /// message below it (a later run that stored more and crashed before recording its own
+    /// UIDNEXT saw a higher UIDNEXT on the server, which never goes down).
+    pub fn recorded_uid_next(&self, name: &FolderName, uid_validity: u32) -> Option<u32> {
+        let stem = name.file_stem();
+        let state_path = self.root.join(".mailbag").join(format!("{stem}.state"));
+        let have = State::load_header(&state_path)?;
+        let wanted = Header::new(
+            &self.account,
+            name.as_str(),
+            self.format,
+            Some(uid_validity),
+        );
+        let same = have.account == wanted.account
+            && have.folder == wanted.folder
+            && have.format == wanted.format
+            && have.protocol == wanted.protocol
+            && have.uid_validity == wanted.uid_validity;
+        if !same || !self.output_path(stem).exists() {
+            return None;
+        }
+        have.uid_next
+    }
+
+    /// Where the mail of `name` goes: `DEST/<stem>.mbox` or the Maildir `DEST/<stem>`.
+    pub fn output_of(&self, name: &FolderName) -> PathBuf {
+        self.output_path(name.file_stem())
+    }
+
     fn output_path(&self, stem: &str) -> PathBuf {
         match self.format {
             Format::Mbox => self.root.join(format!("{stem}.mbox")),

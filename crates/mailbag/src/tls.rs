@@ -45,7 +45,8 @@ impl TlsConfig {
     /// are part of the key, so a replaced file takes effect at the next connection.
     fn build(platform: bool, ca_file: Option<&Path>) -> Result<TlsConfig, Error> {
         type Key = (bool, Option<Vec<u8>>);
-        static BUILT: OnceLock<Mutex<Vec<(Key, Arc<ClientConfig>)>>> = OnceLock::new();
+        type Built = Mutex<Vec<(Key, Arc<ClientConfig>)>>;
+        static BUILT: OnceLock<Built> = OnceLock::new();
         let pem = match ca_file {
             Some(path) => {
                 Some(std::fs::read(path).map_err(|e| config_error(path, &e.to_string()))?)

@@ -287,11 +287,18 @@ pub async fn imap(
             .collect()
     } else {
         let folder = target.folder_or_inbox();
-        let delimiter = client
-            .list("", &folder)
-            .await
-            .ok()
-            .and_then(|v| v.first().and_then(|i| i.delimiter));
+        // The delimiter only splits the name into levels for the file name: a name with no
+        // ASCII punctuation (INBOX, Archive) has none to split, whatever the delimiter is,
+        // and needs no LIST round trip.
+        let delimiter = if folder.chars().any(|c| c.is_ascii_punctuation()) {
+            client
+                .list("", &folder)
+                .await
+                .ok()
+                .and_then(|v| v.first().and_then(|i| i.delimiter))
+        } else {
+            None
+        };
         vec![(folder, delimiter)]
     };
     let store = Store::new(dest, store_format(format), target.source.account_key());
@@ -365,6 +372,20 @@ pub async fn imap_folder(
         .map(|v| v.get())
         .ok_or_else(|| CliError::failed(format!("{folder}: the server gives no UIDVALIDITY")))?;
     let name = FolderName::new(folder, delimiter).map_err(serr)?;
+    // UIDs only grow: while UIDNEXT (same UIDVALIDITY) is what the state recorded after a
+    // complete run, nothing arrived since, and EXAMINE was the only round trip needed; the
+    // state's header line is all that is read (not its records, not the output).
+    let uid_next = summary.uid_next.map(|u| u.get());
+    if !delete_after
+        && uid_next.is_some()
+        && store.recorded_uid_next(&name, uid_validity) == uid_next
+    {
+        let tally = Tally {
+            skipped: u64::from(summary.exists),
+            ..Tally::default()
+        };
+        return Ok((store.output_of(&name), tally));
+    }
     let (mut store_folder, report) = store
         .open_folder(&name, Source::Imap { uid_validity })
         .map_err(serr)?;
@@ -379,9 +400,7 @@ pub async fn imap_folder(
     }
     let mut tally = Tally::default();
     let mut todo: Vec<Uid> = Vec::new();
-    // UIDs only grow: while UIDNEXT (same UIDVALIDITY) is what the state recorded after a
-    // complete run, nothing arrived since, and EXAMINE was the only round trip needed.
-    let uid_next = summary.uid_next.map(|u| u.get());
+    // The same check on the opened state (with --delete-after, which needs it open).
     let unchanged = uid_next.is_some() && store_folder.uid_next() == uid_next;
     if unchanged {
         // Every message there has a UID below UIDNEXT, and all of those are stored.
