@@ -144,9 +144,10 @@ pub async fn pop3(
             todo.push((entry.number, uidl));
         }
     }
+    let wanted: std::collections::HashSet<u32> = todo.iter().map(|(n, _)| *n).collect();
     let total_bytes: u64 = sizes
         .iter()
-        .filter(|s| todo.iter().any(|(n, _)| *n == s.number))
+        .filter(|s| wanted.contains(&s.number))
         .map(|s| s.size)
         .sum();
     let bar = progress(out, todo.len() as u64, "INBOX");
@@ -177,6 +178,7 @@ pub async fn pop3(
     synced.map_err(serr)?;
 
     if delete_after && !durable.is_empty() {
+        let durable: std::collections::HashSet<&MessageKey> = durable.iter().collect();
         for (n, uidl) in &todo {
             if durable.contains(&MessageKey::Uidl(uidl.clone())) {
                 client.dele(*n).await.map_err(err)?;
@@ -236,7 +238,9 @@ async fn fetch_all(
             }
         }
         bar.inc(1);
-        bar.set_message(format!("{} bytes", tally.bytes));
+        if !bar.is_hidden() {
+            bar.set_message(format!("{} bytes", tally.bytes));
+        }
         if folder.pending() >= SYNC_EVERY {
             durable.extend(folder.sync().map_err(Failure::Store)?);
         }
