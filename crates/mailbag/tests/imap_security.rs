@@ -206,6 +206,36 @@ async fn self_signed_certificate_is_refused() {
     assert_tls(&err, TlsFailure::UnknownIssuer, "unknown authority");
 }
 
+#[tokio::test]
+async fn certificate_from_an_impostor_of_a_trusted_ca_is_refused() {
+    // The trusted CA file holds a CA with the very name of the peer's CA, but another key:
+    // the peer's certificate names a trusted issuer whose key did not sign it.
+    let peer = ScriptedPeer::builder()
+        .implicit_tls()
+        .connection(Script::new())
+        .start()
+        .await
+        .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "mailbag scripted peer CA");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let impostor = params.self_signed(&key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("impostor.pem");
+    std::fs::write(&ca_file, impostor.pem()).unwrap();
+    let mut o = options(&peer, Security::Implicit);
+    o.ca_file = Some(ca_file);
+    let err = ImapClient::connect(o).await.unwrap_err();
+    assert_tls(&err, TlsFailure::UnknownIssuer, "unknown authority");
+}
+
 const PLAINTEXT_GREETING: &str = "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=LOGIN \
      AUTH=CRAM-MD5 AUTH=SCRAM-SHA-256 AUTH=XOAUTH2] plaintext server";
 
