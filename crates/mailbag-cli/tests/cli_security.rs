@@ -50,6 +50,11 @@ struct Recorder {
 
 impl Recorder {
     fn start(greeting: &'static str) -> Recorder {
+        Recorder::start_with(greeting, "* LIST () \"/\" INBOX\r\n")
+    }
+
+    /// A recorder that answers LIST with `list` (untagged lines).
+    fn start_with(greeting: &'static str, list: &'static str) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let commands = Arc::new(Mutex::new(Vec::new()));
@@ -59,7 +64,7 @@ impl Recorder {
                 let Ok(stream) = stream else { return };
                 let log = log.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(stream, greeting, &log);
+                    let _ = serve(stream, greeting, list, &log);
                 });
             }
         });
@@ -85,7 +90,12 @@ impl Recorder {
     }
 }
 
-fn serve(stream: TcpStream, greeting: &str, log: &Mutex<Vec<Vec<u8>>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    greeting: &str,
+    list: &str,
+    log: &Mutex<Vec<Vec<u8>>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
@@ -123,7 +133,7 @@ fn serve(stream: TcpStream, greeting: &str, log: &Mutex<Vec<Vec<u8>>>) -> std::i
             "SELECT" | "EXAMINE" => format!(
                 "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 2] n\r\n{tag} OK [READ-WRITE] ok\r\n"
             ),
-            "LIST" => format!("* LIST () \"/\" INBOX\r\n{tag} OK done\r\n"),
+            "LIST" => format!("{list}{tag} OK done\r\n"),
             _ => format!("{tag} OK done\r\n"),
         };
         w.write_all(answer.as_bytes())?;
@@ -452,6 +462,61 @@ fn passwords_never_show_in_traces_or_errors() {
             assert_no_password(&format!("{args:?}"), text, &wrong);
             assert_no_password(&format!("{args:?}"), text, &user);
         }
+    }
+}
+
+#[test]
+fn hostile_folder_names_cannot_write_outside_the_destination() {
+    // A server lists folders named to climb out of DEST, to hide, or to hit the state
+    // directory: each becomes one escaped file name inside DEST.
+    let server = Recorder::start_with(
+        GREETING,
+        "* LIST () \"/\" INBOX\r\n* LIST () \"/\" \"../../escape\"\r\n\
+         * LIST () \"/\" \".mailbag/INBOX\"\r\n* LIST () \"/\" \"~x/..\"\r\n",
+    );
+    let top = tempfile::tempdir().unwrap();
+    let dest = top.path().join("a").join("b").join("dest");
+    let src = format!("imap://ann@127.0.0.1:{}", server.port);
+    for format in ["mbox", "maildir"] {
+        let (out, stdout, stderr) = run(plain(&[
+            "download",
+            &src,
+            dest.join(format).to_str().unwrap(),
+            "--all-folders",
+            "--format",
+            format,
+        ]));
+        assert!(out.status.success(), "{format}: {stdout} {stderr}");
+    }
+    let mut names = Vec::new();
+    let mut stack = vec![top.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            assert!(
+                p.starts_with(&dest) || dest.starts_with(&p),
+                "written outside DEST: {}",
+                p.display()
+            );
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            if p.parent() == Some(dest.join("mbox").as_path())
+                || p.parent() == Some(dest.join("maildir").as_path())
+            {
+                names.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    names.sort();
+    for want in [
+        "%2E%2E.%2E%2E.escape.mbox",
+        "%2Emailbag.INBOX.mbox",
+        "%7Ex.%2E%2E.mbox",
+        "%2E%2E.%2E%2E.escape",
+        "%2Emailbag.INBOX",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
     }
 }
 
