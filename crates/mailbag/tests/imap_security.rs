@@ -572,6 +572,27 @@ async fn passwords_are_absent_from_debug_output_and_errors() {
     assert_hidden("ImapClient", &format!("{c:?}"));
     drop(c);
     peer.finish().await.unwrap();
+
+    // A program that unwraps a failed login panics with the error's Debug output. (The
+    // literal `Err(..).unwrap()` is the point here: its panic message.)
+    let auth = Error::Auth {
+        code: Some("AUTHENTICATIONFAILED".into()),
+        text: "Authentication failed.".into(),
+    };
+    #[allow(clippy::unnecessary_literal_unwrap)]
+    let payloads = [
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Err::<(), _>(auth).unwrap()))
+            .unwrap_err(),
+        std::panic::catch_unwind(|| Err::<(), _>(Credentials::new("joe", PASSWORD)).unwrap())
+            .unwrap_err(),
+    ];
+    for payload in payloads {
+        let message = payload
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert!(message.contains("unwrap()"), "{message}");
+        assert_hidden("a panic message", message);
+    }
 }
 
 #[test]

@@ -142,15 +142,21 @@ impl ImapClient {
                 message: "the server does not offer STARTTLS; refusing to go on without TLS".into(),
             });
         }
-        match self.run(Command::StartTls).await {
-            Ok(_) => Ok(()),
-            Err(e @ Error::Tls { .. }) => Err(e),
-            Err(e) => Err(Error::Tls {
-                host: host.clone(),
-                failure: TlsFailure::Handshake,
-                message: format!("the server does not start TLS (STARTTLS): {e}"),
-            }),
-        }
+        let message = match self.run(Command::StartTls).await {
+            Ok(_) => return Ok(()),
+            Err(e @ Error::Tls { .. }) => return Err(e),
+            Err(e @ (Error::No { .. } | Error::Bad { .. })) => {
+                format!("the server refuses STARTTLS ({e}); refusing to go on without TLS")
+            }
+            // Bytes injected in clear after the go-ahead end up here, as the reason the
+            // connection ended.
+            Err(e) => format!("STARTTLS failed: {e}"),
+        };
+        Err(Error::Tls {
+            host: host.clone(),
+            failure: TlsFailure::Handshake,
+            message,
+        })
     }
 
     /// The greeting's status, code and text.
