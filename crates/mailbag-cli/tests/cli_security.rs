@@ -115,7 +115,7 @@ fn serve(
             if !text.trim_end().ends_with("+}") {
                 w.write_all(b"+ go on\r\n")?;
             }
-            let mut literal = vec![0; size.0];
+            let mut literal = vec![0; size];
             r.read_exact(&mut literal)?;
             command.extend_from_slice(&literal);
         }
@@ -141,11 +141,11 @@ fn serve(
 }
 
 /// The size announced by a literal at the end of `line` (`{n}` or `{n+}`).
-fn literal_size(line: &str) -> Option<(usize,)> {
+fn literal_size(line: &str) -> Option<usize> {
     let inner = line.strip_suffix('}')?;
     let open = inner.rfind('{')?;
     let digits = inner[open + 1..].trim_end_matches('+');
-    digits.parse().ok().map(|n| (n,))
+    digits.parse().ok()
 }
 
 const GREETING: &str = "* OK [CAPABILITY IMAP4rev1 UIDPLUS] recorder ready";
