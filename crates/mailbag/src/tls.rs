@@ -158,6 +158,13 @@ pub(crate) fn classify(host: &str, err: std::io::Error) -> Error {
     let failure = match rustls_error {
         Some(rustls::Error::InvalidCertificate(c)) => match c {
             CertificateError::UnknownIssuer => TlsFailure::UnknownIssuer,
+            // The certificate names a trusted CA as its issuer, but that CA's key did not
+            // sign it (a self-signed certificate whose name happens to match a root, a
+            // forgery): not issued by an authority we trust.
+            CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                TlsFailure::UnknownIssuer
+            }
             CertificateError::Expired
             | CertificateError::ExpiredContext { .. }
             | CertificateError::NotValidYet

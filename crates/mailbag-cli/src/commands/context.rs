@@ -173,9 +173,13 @@ impl Target {
                         "if you trust this server, pass its CA certificate with --ca-file FILE"
                     }
                     TlsFailure::NameMismatch => {
-                        "connect with the host name that the server's certificate names"
+                        "connect with the host name that the server's certificate names \
+                         (--ca-file cannot make it valid for another name)"
                     }
-                    TlsFailure::Expired => "the server's certificate must be renewed",
+                    TlsFailure::Expired => {
+                        "the server's certificate must be renewed (--ca-file cannot make an \
+                         expired certificate valid)"
+                    }
                     TlsFailure::Config => "check the --ca-file",
                     _ => "check --tls (implicit for imaps/pop3s ports, starttls otherwise)",
                 };

@@ -21,6 +21,7 @@
 //! them until they are answered ([`Misuse::AwaitingReply`]).
 
 use std::collections::VecDeque;
+use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -52,7 +53,6 @@ struct Pending {
     one: Option<u32>,
 }
 
-#[derive(Debug)]
 struct AuthExchange {
     id: CommandId,
     sasl: SaslClient,
@@ -67,7 +67,9 @@ struct Collect {
 }
 
 /// A POP3 client session without I/O. See the module documentation.
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the redacted form of commands waiting to go out, never their
+/// bytes (PASS, APOP and AUTH responses carry credentials).
 pub struct Session {
     state: SessionState,
     parser: ReplyParser,
@@ -83,6 +85,45 @@ pub struct Session {
     window: usize,
     awaiting_tls: bool,
     error: Option<ParseError>,
+}
+
+impl fmt::Debug for AuthExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthExchange")
+            .field("id", &self.id)
+            .field("sasl", &self.sasl)
+            .field(
+                "pending_initial_bytes",
+                &self.pending_initial.as_ref().map(Vec::len),
+            )
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let queued: Vec<(&Pending, &str)> = self
+            .queued
+            .iter()
+            .map(|(p, _, redacted)| (p, redacted.as_str()))
+            .collect();
+        let urgent: Vec<&str> = self.urgent.iter().map(|(_, r)| r.as_str()).collect();
+        f.debug_struct("Session")
+            .field("state", &self.state)
+            .field("greeted", &self.greeted)
+            .field("next_id", &self.next_id)
+            .field("queued", &queued)
+            .field("in_flight", &self.in_flight)
+            .field("urgent", &urgent)
+            .field("auth", &self.auth)
+            .field("capabilities", &self.capabilities)
+            .field("greeting", &self.greeting)
+            .field("window", &self.window)
+            .field("awaiting_tls", &self.awaiting_tls)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Session {

@@ -121,18 +121,42 @@ impl ImapClient {
             }),
         };
         if client.inner.options.security == Security::StartTls {
-            if let Err(e) = client.run(Command::StartTls).await {
-                return Err(Error::Tls {
-                    host: client.inner.options.host.clone(),
-                    failure: TlsFailure::Handshake,
-                    message: format!("the server does not start TLS (STARTTLS): {e}"),
-                });
-            }
+            client.start_tls().await?;
         }
         if client.capabilities().is_empty() {
             client.run(Command::Capability).await?;
         }
         Ok(client)
+    }
+
+    /// STARTTLS, required: refused when the server's known capabilities lack it (nothing is
+    /// sent then), or when the server answers NO or BAD. A failed certificate check keeps
+    /// its [`TlsFailure`].
+    async fn start_tls(&self) -> Result<(), Error> {
+        let host = &self.inner.options.host;
+        let caps = self.capabilities();
+        if !caps.is_empty() && !caps.contains(&Capability::StartTls) {
+            return Err(Error::Tls {
+                host: host.clone(),
+                failure: TlsFailure::Handshake,
+                message: "the server does not offer STARTTLS; refusing to go on without TLS".into(),
+            });
+        }
+        let message = match self.run(Command::StartTls).await {
+            Ok(_) => return Ok(()),
+            Err(e @ Error::Tls { .. }) => return Err(e),
+            Err(e @ (Error::No { .. } | Error::Bad { .. })) => {
+                format!("the server refuses STARTTLS ({e}); refusing to go on without TLS")
+            }
+            // Bytes injected in clear after the go-ahead end up here, as the reason the
+            // connection ended.
+            Err(e) => format!("STARTTLS failed: {e}"),
+        };
+        Err(Error::Tls {
+            host: host.clone(),
+            failure: TlsFailure::Handshake,
+            message,
+        })
     }
 
     /// The greeting's status, code and text.
@@ -237,9 +261,9 @@ impl ImapClient {
                     Error::misuse(format!("no known SASL mechanism among {offered:?}"))
                 })?,
         };
-        if mechanism.exposes_secret() {
-            self.check_plaintext()?;
-        }
+        // Even the challenge-response mechanisms (CRAM-MD5, SCRAM) give an eavesdropper
+        // what an offline dictionary attack needs, so all of them need TLS or the opt-in.
+        self.check_plaintext()?;
         let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
         let sasl = Box::new(SaslClient::new(mechanism, credentials));
         self.request(Request::Authenticate { sasl, reply: tx })

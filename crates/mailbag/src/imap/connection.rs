@@ -154,11 +154,23 @@ impl Connection {
             s.state = Some(ConnectionState::Logout);
         }
         for (_, reply) in self.replies.drain() {
-            let _ = reply
-                .send(Reply::Failed(Error::ConnectionLost {
+            // A failed TLS upgrade keeps its kind, so the STARTTLS caller can say which check
+            // failed (expired, another host name, unknown authority).
+            let failure = match &reason {
+                Error::Tls {
+                    host,
+                    failure,
+                    message,
+                } => Error::Tls {
+                    host: host.clone(),
+                    failure: failure.clone(),
+                    message: message.clone(),
+                },
+                _ => Error::ConnectionLost {
                     detail: detail.clone(),
-                }))
-                .await;
+                },
+            };
+            let _ = reply.send(Reply::Failed(failure)).await;
         }
         let _ = self
             .notifications

@@ -81,7 +81,7 @@ pub struct ConnectOptions {
     pub ca_file: Option<PathBuf>,
     /// Trust only `ca_file`, not the platform roots.
     pub only_ca_file: bool,
-    /// Allow LOGIN and secret-exposing SASL mechanisms without TLS.
+    /// Allow LOGIN and AUTHENTICATE (any mechanism) without TLS.
     pub allow_plaintext_login: bool,
     /// Connect, TLS and command timeouts.
     pub timeouts: Timeouts,

@@ -31,6 +31,7 @@ mod send;
 mod view;
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::imap::command::Command;
@@ -69,7 +70,6 @@ impl Default for Config {
 }
 
 /// A command sent or waiting to be sent.
-#[derive(Debug)]
 struct Pending {
     id: CommandId,
     tag: Tag,
@@ -93,7 +93,9 @@ struct LiteralOut {
 }
 
 /// The IMAP client core: see the module documentation for the calling order.
-#[derive(Debug)]
+///
+/// Its `Debug` output shows the sizes of the bytes waiting to go out, never the bytes: they
+/// may hold a LOGIN password or a literal waiting for the server's `+`.
 pub struct ClientCore {
     config: Config,
     parser: ResponseParser,
@@ -122,6 +124,41 @@ pub struct ClientCore {
     last_poll: Option<Instant>,
     /// Switching the stream (STARTTLS, COMPRESS): input is not parsed until the driver is done.
     switching: bool,
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("id", &self.id)
+            .field("tag", &self.tag)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("fragments_unsent", &self.rest.len())
+            .field("sasl", &self.sasl)
+            .field("internal", &self.internal)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ClientCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCore")
+            .field("state", &self.state)
+            .field("projected", &self.projected)
+            .field("capabilities", &self.capabilities)
+            .field("enabled", &self.enabled)
+            .field("view", &self.view)
+            .field("next_tag", &self.next_tag)
+            .field("queue", &self.queue)
+            .field("in_flight", &self.in_flight)
+            .field("awaiting_continuation", &self.awaiting_continuation)
+            .field("out_bytes", &self.out.len())
+            .field("events", &self.events.len())
+            .field("streaming", &self.streaming)
+            .field("idle_mode", &self.idle_mode)
+            .field("switching", &self.switching)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientCore {
