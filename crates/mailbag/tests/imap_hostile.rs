@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use hostile_common::{peak_during, MIB, SERIAL};
 use mailbag::imap::{
-    ConnectOptions, FetchAttribute, ImapClient, ImapEvent, MessageSet, Notification, SequenceSet,
-    Uid,
+    ConnectOptions, FetchAttribute, FetchEvent, ImapClient, ImapEvent, MessageSet, Notification,
+    SequenceSet, Uid,
 };
+use mailbag::proto::imap::types::Section;
 use mailbag::{Error, Security};
 use mailbag_testserver::peer::{Script, ScriptedPeer};
 use tokio::time::timeout;
@@ -126,6 +127,55 @@ async fn a_literal_announced_as_2_pow_63_bytes() {
     );
     assert!(peak < 4 * MIB, "peak {peak} bytes");
     peer.finish().await.expect("the client hung up");
+}
+
+#[tokio::test]
+async fn a_2_pow_63_byte_body_streams_and_a_dropped_client_hangs_up() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let endless = std::iter::repeat_with(|| vec![b'z'; 64 * 1024]);
+    let script = logged_in()
+        .transcript(
+            "C: {tag} SELECT INBOX
+             S: * 1 EXISTS
+             S: {tag} OK [READ-WRITE] selected
+             C: {tag} UID FETCH 1:* BODY.PEEK[]",
+        )
+        .send(b"* 1 FETCH (UID 1 BODY[] {9223372036854775808}\r\n")
+        .send_generated(endless)
+        .expect_eof();
+    let peer = ScriptedPeer::start(script).await.unwrap();
+    let (received, peak) = measured(async {
+        let c = connect(&peer, |_| {}).await;
+        c.select("INBOX").await.unwrap();
+        let set = MessageSet::Uid(SequenceSet::from_to_end(Uid::try_from(1).unwrap()));
+        let body = vec![FetchAttribute::BodySection {
+            section: Section::full(),
+            partial: None,
+            peek: true,
+        }];
+        let mut f = c.fetch(set, body).await.unwrap();
+        let mut received = 0usize;
+        while received < 32 * MIB {
+            match f.next().await {
+                Some(Ok(FetchEvent::BodyStart { body, .. })) => assert_eq!(body.len, 1 << 63),
+                Some(Ok(FetchEvent::BodyChunk(chunk))) => received += chunk.len(),
+                other => panic!("{other:?}"),
+            }
+        }
+        received
+        // The stream and the client are dropped here, in the middle of the body.
+    })
+    .await;
+    assert!(received >= 32 * MIB);
+    assert!(
+        peak < 8 * MIB,
+        "peak {peak} bytes for {received} bytes streamed"
+    );
+    // Nobody is left to read the body: the connection must end, not read on forever.
+    timeout(Duration::from_secs(5), peer.finish())
+        .await
+        .expect("the connection of a dropped client ended")
+        .expect("the client hung up");
 }
 
 #[tokio::test]

@@ -198,7 +198,9 @@ impl Connection {
             if self.core.state() == ConnectionState::Logout && self.replies.is_empty() {
                 return Ok(());
             }
-            if !requests_open && self.replies.is_empty() {
+            // No handle is left and nobody listens for the commands still running (a FETCH
+            // stream dropped mid-body): nothing more to do, however long the server goes on.
+            if !requests_open && self.replies.values().all(|r| r.tx.is_closed()) {
                 return Ok(());
             }
             let deadline = self.core.poll_timeout();
