@@ -366,3 +366,22 @@ fn listing_limits_count_lines_and_empty_lines() {
         [10, 20, 30]
     );
 }
+
+#[test]
+fn bytes_after_the_last_reply_fail_the_session_before_the_next_command() {
+    use mailbag_proto::pop3::ParseError;
+    let mut s = logged_in();
+    s.send(Command::Noop).unwrap();
+    sent(&mut s);
+    // A driver that takes the one event it waits for and then sends the next command (the
+    // async client does) never polls the session while it is idle.
+    s.feed(b"+OK\r\n+OK extra\r\n");
+    assert!(matches!(s.poll_event(), Ok(Some(Event::Ok { .. }))));
+    s.send(Command::Dele(1)).unwrap();
+    // The extra `+OK` answers nothing that was sent: DELE does not go out, and the session
+    // fails rather than read it as DELE's answer.
+    assert_eq!(sent(&mut s), "");
+    assert!(
+        matches!(s.poll_event(), Err(ParseError::Unsolicited(b)) if b.starts_with(b"+OK extra"))
+    );
+}

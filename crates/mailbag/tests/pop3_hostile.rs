@@ -289,3 +289,29 @@ async fn invalid_utf8_and_nul_in_replies() {
     );
     peer.finish().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_reply_to_a_command_never_sent() {
+    let _one_at_a_time = SERIAL.lock().await;
+    // NOOP gets two replies. Read as the answer to the next command, the extra `+OK` would
+    // confirm a DELE the server never saw, and shift every later reply by one. The client
+    // fails instead, and sends nothing more (the peer checks).
+    let script = logged_in()
+        .expect("NOOP")
+        .send(b"+OK\r\n+OK extra\r\n")
+        .expect_eof();
+    let peer = ScriptedPeer::start(script).await.unwrap();
+    let ((noop, dele), _) = measured(async {
+        let mut c = connect(&peer, |_| {}).await;
+        // The extra line comes in the same write as the reply, so in the same read.
+        let noop = c.noop().await;
+        (noop, c.dele(1).await)
+    })
+    .await;
+    noop.unwrap();
+    assert!(
+        matches!(&dele, Err(Error::Protocol { bytes, .. }) if bytes.starts_with(b"+OK extra")),
+        "{dele:?}"
+    );
+    peer.finish().await.expect("no DELE went out");
+}

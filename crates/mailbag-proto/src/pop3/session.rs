@@ -275,9 +275,20 @@ impl Session {
 
     /// The next bytes to write, if any command may go out now. Nothing goes out between the
     /// `+OK` to STLS and [`Session::tls_established`]: those bytes would travel in clear.
+    /// Nothing goes out once the session failed, nor when bytes wait that came while no
+    /// command was in flight (the session fails with [`ParseError::Unsolicited`]).
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        if self.awaiting_tls {
+        if self.awaiting_tls || self.error.is_some() {
             return None;
+        }
+        if self.greeted && self.in_flight.is_empty() && self.parser.buffered() > 0 {
+            // Bytes that came while no command was in flight answer nothing we sent (an extra
+            // `+OK`): read as the reply to the next command they would shift every reply
+            // after it by one. The session fails instead, before anything more goes out.
+            if let Err(e) = self.parser.next_event() {
+                self.error = Some(e);
+                return None;
+            }
         }
         let mut t = Transmit {
             data: Vec::new(),
