@@ -432,8 +432,18 @@ impl Session {
                         limit: self.max_listing_lines,
                     });
                 }
-                self.collect.text.extend_from_slice(&line);
-                self.collect.text.push(b'\n');
+                let text = &mut self.collect.text;
+                if text.capacity() < bytes {
+                    // Grow by doubling, as a Vec does, but never past the limit: what is
+                    // held is then bounded by the limit itself, not twice it.
+                    let target = text
+                        .capacity()
+                        .saturating_mul(2)
+                        .clamp(bytes, self.max_listing.max(bytes));
+                    text.reserve_exact(target.saturating_sub(text.len()));
+                }
+                text.extend_from_slice(&line);
+                text.push(b'\n');
                 self.collect.lines = self.collect.lines.saturating_add(1);
                 Ok(None)
             }

@@ -76,6 +76,7 @@ pub async fn peak_during<F: Future>(f: F) -> (F::Output, usize) {
     PEAK.store(base, Ordering::Relaxed);
     let out = f.await;
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    eprintln!("peak allocated: {peak} bytes");
     (out, peak)
 }
 
