@@ -434,3 +434,40 @@ async fn a_continuation_request_when_none_is_expected() {
     );
     peer.finish().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_million_uid_search_answer_fits_the_defaults() {
+    let _one_at_a_time = SERIAL.lock().await;
+    // The caps must not refuse what a real mailbox of a million messages sends: its UID
+    // SEARCH answer is one response of 6.9 MB.
+    let mut answer = b"* SEARCH".to_vec();
+    for uid in 1..=1_000_000u32 {
+        answer.extend_from_slice(format!(" {uid}").as_bytes());
+    }
+    answer.extend_from_slice(b"\r\n{tag} OK searched\r\n");
+    let size = answer.len();
+    let script = logged_in()
+        .transcript(
+            "C: {tag} SELECT INBOX
+             S: * 1000000 EXISTS
+             S: {tag} OK [READ-WRITE] selected
+             C: {tag} UID SEARCH ALL",
+        )
+        .send(answer);
+    let peer = ScriptedPeer::start(script).await.unwrap();
+    let (result, peak) = measured(async {
+        let c = connect(&peer, |_| {}).await;
+        c.select("INBOX").await.unwrap();
+        c.search_raw("ALL").await
+    })
+    .await;
+    let uids = result.unwrap();
+    assert_eq!(uids.len(), 1_000_000);
+    // The peer's copy of the answer, the client's, and the UIDs (4 bytes each), each of
+    // which may have doubled once while growing.
+    assert!(
+        peak < 2 * (2 * size + 4_000_000) + 4 * MIB,
+        "peak {peak} bytes"
+    );
+    peer.finish().await.unwrap();
+}
