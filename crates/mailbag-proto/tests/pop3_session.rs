@@ -326,3 +326,62 @@ fn an_endless_listing_is_cut_at_the_bound() {
     ));
     assert!(s.poll_event().is_err(), "sticky");
 }
+
+#[test]
+fn listing_limits_count_lines_and_empty_lines() {
+    use mailbag_proto::pop3::ParseError;
+    let mut s = logged_in();
+    s.set_listing_limits(1000, 3);
+    s.send(Command::List(None)).unwrap();
+    sent(&mut s);
+    // Three lines fit; the fourth is one too many.
+    s.feed(b"+OK\r\n1 10\r\n2 20\r\n3 30\r\n4 40\r\n");
+    assert_eq!(s.poll_event(), Err(ParseError::TooManyLines { limit: 3 }));
+    assert!(s.poll_event().is_err(), "sticky");
+
+    // Empty lines weigh their line end.
+    let mut s = logged_in();
+    s.set_listing_limits(10, 1000);
+    s.send(Command::Uidl(None)).unwrap();
+    sent(&mut s);
+    s.feed(b"+OK\r\n");
+    s.feed(&b"\r\n".repeat(11));
+    assert_eq!(s.poll_event(), Err(ParseError::TooLarge { limit: 10 }));
+
+    // Within the limits, the lines come back as they were.
+    let mut s = logged_in();
+    s.set_listing_limits(15, 3);
+    s.send(Command::List(None)).unwrap();
+    sent(&mut s);
+    let ev = events(&mut s, b"+OK\r\n1 10\r\n2 20\r\n3 30\r\n.\r\n");
+    let [Event::Ok {
+        reply: Reply::List(list),
+        ..
+    }] = &ev[..]
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(
+        list.iter().map(|e| e.size).collect::<Vec<_>>(),
+        [10, 20, 30]
+    );
+}
+
+#[test]
+fn bytes_after_the_last_reply_fail_the_session_before_the_next_command() {
+    use mailbag_proto::pop3::ParseError;
+    let mut s = logged_in();
+    s.send(Command::Noop).unwrap();
+    sent(&mut s);
+    // A driver that takes the one event it waits for and then sends the next command (the
+    // async client does) never polls the session while it is idle.
+    s.feed(b"+OK\r\n+OK extra\r\n");
+    assert!(matches!(s.poll_event(), Ok(Some(Event::Ok { .. }))));
+    s.send(Command::Dele(1)).unwrap();
+    // The extra `+OK` answers nothing that was sent: DELE does not go out, and the session
+    // fails rather than read it as DELE's answer.
+    assert_eq!(sent(&mut s), "");
+    assert!(
+        matches!(s.poll_event(), Err(ParseError::Unsolicited(b)) if b.starts_with(b"+OK extra"))
+    );
+}

@@ -99,6 +99,18 @@ pub enum Error {
         /// The offending bytes, truncated to [`Error::MAX_SHOWN`].
         bytes: Vec<u8>,
     },
+    /// The server sent more than a configured limit allows in one reply (a line, a literal,
+    /// a response, the untagged responses to one command, the lines of a POP3 listing): a
+    /// hostile or broken server. The connection is closed; nothing of the reply is kept.
+    #[error(
+        "the server sent more than {limit} {what} (a configured limit); the connection was closed"
+    )]
+    LimitExceeded {
+        /// What was counted: `"bytes in one line"`, `"untagged responses to one command"`, ...
+        what: &'static str,
+        /// The limit in force.
+        limit: u64,
+    },
     /// An operation took longer than its configured limit.
     #[error("timed out: {what}")]
     Timeout {
@@ -131,6 +143,40 @@ impl Error {
         Error::Protocol {
             detail: detail.into(),
             bytes: bytes.iter().take(Self::MAX_SHOWN).copied().collect(),
+        }
+    }
+
+    /// The same error again, for every party waiting on a connection that ended with it:
+    /// timeouts, limits and protocol violations keep their kind (they say what went wrong),
+    /// anything else becomes [`Error::ConnectionLost`] with its text.
+    pub(crate) fn for_each_waiter(&self) -> Error {
+        match self {
+            Error::Timeout { what } => Error::Timeout { what },
+            Error::LimitExceeded { what, limit } => Error::LimitExceeded {
+                what,
+                limit: *limit,
+            },
+            Error::Protocol { detail, bytes } => Error::Protocol {
+                detail: detail.clone(),
+                bytes: bytes.clone(),
+            },
+            Error::ConnectionLost { detail } => Error::ConnectionLost {
+                detail: detail.clone(),
+            },
+            // A failed TLS upgrade keeps its kind, so the STARTTLS caller can say which check
+            // failed (expired, another host name, unknown authority).
+            Error::Tls {
+                host,
+                failure,
+                message,
+            } => Error::Tls {
+                host: host.clone(),
+                failure: failure.clone(),
+                message: message.clone(),
+            },
+            other => Error::ConnectionLost {
+                detail: other.to_string(),
+            },
         }
     }
 

@@ -54,14 +54,20 @@ fn pki(names: &[&str], expired: bool) -> Pki {
     }
 }
 
-/// A POP3S server that completes the handshake (if the client lets it) and greets.
+/// A POP3S server that completes the handshake (if the client lets it), greets, and
+/// answers the first command (CAPA) with -ERR: after it, not before, since a reply that
+/// comes before its command is refused as unsolicited.
 async fn implicit_tls_server(acceptor: TlsAcceptor) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         let (sock, _) = listener.accept().await.unwrap();
-        if let Ok(mut tls) = acceptor.accept(sock).await {
-            let _ = tls.write_all(b"+OK ready\r\n-ERR no CAPA\r\n").await;
+        if let Ok(tls) = acceptor.accept(sock).await {
+            let mut tls = BufReader::new(tls);
+            let _ = tls.get_mut().write_all(b"+OK ready\r\n").await;
+            let mut command = String::new();
+            let _ = tls.read_line(&mut command).await;
+            let _ = tls.get_mut().write_all(b"-ERR no CAPA\r\n").await;
             let mut sink = Vec::new();
             let _ = tls.read_to_end(&mut sink).await;
         }

@@ -44,7 +44,7 @@ mod types;
 pub use command::{Capabilities, Command, EncodeError};
 pub use events::{CommandId, Event, Misuse, Reply, SessionState, Transmit};
 pub use reply::{ReplyEvent, ReplyParser, ReplyShape, MAX_LINE};
-pub use session::{Session, DEFAULT_WINDOW, MAX_LISTING};
+pub use session::{Session, DEFAULT_WINDOW, MAX_LISTING, MAX_LISTING_LINES};
 pub use types::{
     Greeting, ListEntry, MessageNumber, ParseError, RespCode, Stat, StatusLine, UidlEntry,
 };

@@ -25,7 +25,6 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use bytes::Bytes;
 
 use super::command::{Capabilities, Command};
 use super::events::{CommandId, Event, Misuse, Reply, SessionState, Transmit};
@@ -37,9 +36,14 @@ use crate::secret::Secret;
 /// Default number of commands in flight when pipelining.
 pub const DEFAULT_WINDOW: usize = 64;
 
-/// Largest LIST / UIDL / CAPA reply kept in memory: 64 MiB is UIDL for about a million
-/// messages; more is a hostile or broken server.
+/// Largest LIST / UIDL / CAPA reply kept in memory, in bytes (each line counted with one
+/// byte for its end, so empty lines count too): 64 MiB is UIDL for about a million messages;
+/// more is a hostile or broken server. The default of [`Session::set_listing_limits`].
 pub const MAX_LISTING: usize = 64 * 1024 * 1024;
+
+/// Most lines in one LIST / UIDL / CAPA reply: UIDL of a 10-million-message maildrop. The
+/// default of [`Session::set_listing_limits`].
+pub const MAX_LISTING_LINES: usize = 10_000_000;
 
 /// Longest AUTH line with an initial response (RFC 5034 section 4: 255 octets).
 const MAX_AUTH_LINE: usize = 255;
@@ -60,10 +64,12 @@ struct AuthExchange {
     error: Option<SaslError>,
 }
 
+/// The lines of a listing so far, each followed by `\n` (a line never holds one): one
+/// allocation, not one per line, so a flood of short lines costs what it weighs.
 #[derive(Debug, Default)]
 struct Collect {
-    lines: Vec<Bytes>,
-    bytes: usize,
+    text: Vec<u8>,
+    lines: usize,
 }
 
 /// A POP3 client session without I/O. See the module documentation.
@@ -83,6 +89,8 @@ pub struct Session {
     capabilities: Option<Capabilities>,
     greeting: Option<Greeting>,
     window: usize,
+    max_listing: usize,
+    max_listing_lines: usize,
     awaiting_tls: bool,
     error: Option<ParseError>,
 }
@@ -150,6 +158,8 @@ impl Session {
             capabilities: None,
             greeting: None,
             window: DEFAULT_WINDOW,
+            max_listing: MAX_LISTING,
+            max_listing_lines: MAX_LISTING_LINES,
             awaiting_tls: false,
             error: None,
         }
@@ -181,6 +191,15 @@ impl Session {
     /// Sets the pipelining window (at least 1).
     pub fn set_window(&mut self, window: usize) {
         self.window = window.max(1);
+    }
+
+    /// Bounds a LIST / UIDL / CAPA reply: at most `max_bytes` bytes (each line plus one for
+    /// its end) and `max_lines` lines; past either, [`Session::poll_event`] fails with
+    /// [`ParseError::TooLarge`] or [`ParseError::TooManyLines`]. Defaults [`MAX_LISTING`]
+    /// and [`MAX_LISTING_LINES`].
+    pub fn set_listing_limits(&mut self, max_bytes: usize, max_lines: usize) {
+        self.max_listing = max_bytes;
+        self.max_listing_lines = max_lines;
     }
 
     /// Whether commands are queued or unanswered.
@@ -297,9 +316,20 @@ impl Session {
 
     /// The next bytes to write, if any command may go out now. Nothing goes out between the
     /// `+OK` to STLS and [`Session::tls_established`]: those bytes would travel in clear.
+    /// Nothing goes out once the session failed, nor when bytes wait that came while no
+    /// command was in flight (the session fails with [`ParseError::Unsolicited`]).
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        if self.awaiting_tls {
+        if self.awaiting_tls || self.error.is_some() {
             return None;
+        }
+        if self.greeted && self.in_flight.is_empty() && self.parser.buffered() > 0 {
+            // Bytes that came while no command was in flight answer nothing we sent (an extra
+            // `+OK`): read as the reply to the next command they would shift every reply
+            // after it by one. The session fails instead, before anything more goes out.
+            if let Err(e) = self.parser.next_event() {
+                self.error = Some(e);
+                return None;
+            }
         }
         let mut t = Transmit {
             data: Vec::new(),
@@ -427,11 +457,35 @@ impl Session {
             }
             ReplyEvent::Status(status) => Ok(Some(self.single_line_ok(id, keyword, status))),
             ReplyEvent::Line(line) => {
-                self.collect.bytes = self.collect.bytes.saturating_add(line.len());
-                if self.collect.bytes > MAX_LISTING {
-                    return Err(ParseError::TooLarge { limit: MAX_LISTING });
+                let bytes = self
+                    .collect
+                    .text
+                    .len()
+                    .saturating_add(line.len())
+                    .saturating_add(1);
+                if bytes > self.max_listing {
+                    return Err(ParseError::TooLarge {
+                        limit: self.max_listing,
+                    });
                 }
-                self.collect.lines.push(line);
+                if self.collect.lines >= self.max_listing_lines {
+                    return Err(ParseError::TooManyLines {
+                        limit: self.max_listing_lines,
+                    });
+                }
+                let text = &mut self.collect.text;
+                if text.capacity() < bytes {
+                    // Grow by doubling, as a Vec does, but never past the limit: what is
+                    // held is then bounded by the limit itself, not twice it.
+                    let target = text
+                        .capacity()
+                        .saturating_mul(2)
+                        .clamp(bytes, self.max_listing.max(bytes));
+                    text.reserve_exact(target.saturating_sub(text.len()));
+                }
+                text.extend_from_slice(&line);
+                text.push(b'\n');
+                self.collect.lines = self.collect.lines.saturating_add(1);
                 Ok(None)
             }
             ReplyEvent::BodyChunk(chunk) => Ok(Some(Event::BodyChunk { id, chunk })),
@@ -507,9 +561,12 @@ impl Session {
     }
 
     fn listing(&mut self, id: CommandId, keyword: &str) -> Event {
-        let lines = std::mem::take(&mut self.collect.lines);
-        self.collect.bytes = 0;
-        let texts = lines.iter().map(|l| String::from_utf8_lossy(l));
+        let collected = std::mem::take(&mut self.collect);
+        let texts = collected
+            .text
+            .split(|b| *b == b'\n')
+            .take(collected.lines)
+            .map(String::from_utf8_lossy);
         let result = match keyword {
             "LIST" => texts
                 .map(|t| ListEntry::parse(&t))

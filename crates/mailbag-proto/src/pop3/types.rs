@@ -31,6 +31,12 @@ pub enum ParseError {
         /// The bound.
         limit: usize,
     },
+    /// A listing (LIST, UIDL, CAPA) has more lines than the session's bound.
+    #[error("listing of more than {limit} lines")]
+    TooManyLines {
+        /// The bound.
+        limit: usize,
+    },
     /// Bytes arrived while no reply was expected.
     #[error("unsolicited data from the server {:?}", String::from_utf8_lossy(.0))]
     Unsolicited(Vec<u8>),

@@ -76,7 +76,7 @@ impl ImapClient {
             command_timeout: options.timeouts.command,
             idle_refresh: options.idle_refresh,
             poll_interval: options.poll_interval,
-            ..Config::default()
+            limits: options.limits.clone(),
         };
         let core = ClientCore::new(config);
         let (req_tx, req_rx) = mpsc::channel(64);
@@ -94,12 +94,15 @@ impl ImapClient {
             note_tx,
             subscribed.clone(),
             shared.clone(),
+            options.max_responses,
         );
         conn.greeting = Some(greet_tx);
         let task = tokio::spawn(conn.run()).abort_handle();
         let greeting = with_timeout(options.timeouts.command, "greeting", async {
-            greet_rx.recv().await.ok_or_else(|| Error::ConnectionLost {
-                detail: "closed before the greeting".into(),
+            greet_rx.recv().await.unwrap_or_else(|| {
+                Err(Error::ConnectionLost {
+                    detail: "closed before the greeting".into(),
+                })
             })
         })
         .await?;
@@ -226,7 +229,7 @@ impl ImapClient {
             username: username.to_owned(),
             password: Secret::new(password.to_owned()),
         };
-        self.authenticated(self.run_raw(self.submit(command).await?).await)
+        self.authenticated(self.run_raw(self.submit_collected(command).await?).await)
             .await
     }
 
@@ -358,7 +361,28 @@ impl ImapClient {
     /// Submits a command; its replies come on the returned channel.
     pub(crate) async fn submit(&self, command: Command) -> Result<mpsc::Receiver<Reply>, Error> {
         let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
-        self.request(Request::Submit { command, reply: tx }).await?;
+        self.request(Request::Submit {
+            command,
+            reply: tx,
+            collected: false,
+        })
+        .await?;
+        Ok(rx)
+    }
+
+    /// Submits a command whose untagged data [`ImapClient::run_raw`] collects: the
+    /// connection bounds how many responses it gets ([`super::ConnectOptions::max_responses`]).
+    pub(crate) async fn submit_collected(
+        &self,
+        command: Command,
+    ) -> Result<mpsc::Receiver<Reply>, Error> {
+        let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
+        self.request(Request::Submit {
+            command,
+            reply: tx,
+            collected: true,
+        })
+        .await?;
         Ok(rx)
     }
 
@@ -399,7 +423,7 @@ impl ImapClient {
     /// Runs a command to completion.
     pub(crate) async fn run(&self, command: Command) -> Result<Outcome, Error> {
         let name = command_name(&command);
-        let rx = self.submit(command).await?;
+        let rx = self.submit_collected(command).await?;
         self.run_raw(rx).await.map_err(|e| match e {
             Error::No { code, text, .. } => Error::No {
                 command: name.to_owned(),

@@ -2,6 +2,14 @@
 //! it requests over a channel; it routes every event to the command it belongs to and every
 //! notification to the notification channel, awaiting each send, so a slow reader stops the
 //! socket reads (backpressure) instead of losing or piling up data.
+//!
+//! What a hostile server can make it hold is bounded: each response by the parser's
+//! [`Limits`](mailbag_proto::imap::parse::Limits), the responses a collecting command gathers
+//! by `max_responses`. Passing a size limit ends the connection with
+//! [`Error::LimitExceeded`], which every waiting command receives as such. A response that
+//! merely breaks the grammar is skipped and reported (it may be an extension we do not know);
+//! one past a size limit is not, since skipping it would let a command complete without the
+//! data it asked for (a SEARCH answer over the line limit read as "no match").
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +19,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use mailbag_proto::imap::client::{ClientCore, ClientEvent, CommandId, ConnectionState};
-use mailbag_proto::imap::parse::StreamedBody;
+use mailbag_proto::imap::parse::{ParseErrorKind, StreamedBody};
 use mailbag_proto::imap::types::{Capability, Data, FetchItem, SeqNum, StatusText};
 use mailbag_proto::imap::Command;
 use mailbag_proto::sasl::SaslClient;
@@ -56,6 +64,8 @@ pub(crate) enum Request {
     Submit {
         command: Command,
         reply: mpsc::Sender<Reply>,
+        /// The handle collects the untagged data in memory: count it against the cap.
+        collected: bool,
     },
     Authenticate {
         sasl: Box<SaslClient>,
@@ -88,6 +98,23 @@ struct Deflate {
     decompress: Decompress,
 }
 
+/// Where one command's replies go, and how many untagged responses it collected.
+pub(crate) struct Route {
+    tx: mpsc::Sender<Reply>,
+    collected: bool,
+    responses: usize,
+}
+
+impl Route {
+    fn new(tx: mpsc::Sender<Reply>, collected: bool) -> Route {
+        Route {
+            tx,
+            collected,
+            responses: 0,
+        }
+    }
+}
+
 pub(crate) struct Connection {
     pub(crate) core: ClientCore,
     pub(crate) stream: Stream,
@@ -98,9 +125,11 @@ pub(crate) struct Connection {
     pub(crate) notifications: mpsc::Sender<ImapEvent>,
     pub(crate) subscribed: Arc<AtomicBool>,
     pub(crate) shared: Arc<Mutex<Shared>>,
-    pub(crate) replies: HashMap<CommandId, mpsc::Sender<Reply>>,
-    /// Where the greeting goes, once.
-    pub(crate) greeting: Option<mpsc::Sender<StatusText>>,
+    pub(crate) replies: HashMap<CommandId, Route>,
+    /// Where the greeting goes, once (or why the connection ended before it).
+    pub(crate) greeting: Option<mpsc::Sender<Result<StatusText, Error>>>,
+    /// Most untagged responses one collecting command may receive.
+    max_responses: usize,
     deflate: Option<Deflate>,
     /// The bytes of deferred literals, by command, until the core asks for them.
     literal_sources: HashMap<CommandId, mpsc::Receiver<Bytes>>,
@@ -120,6 +149,7 @@ impl Connection {
         notifications: mpsc::Sender<ImapEvent>,
         subscribed: Arc<AtomicBool>,
         shared: Arc<Mutex<Shared>>,
+        max_responses: usize,
     ) -> Self {
         Connection {
             core,
@@ -133,6 +163,7 @@ impl Connection {
             shared,
             replies: HashMap::new(),
             greeting: None,
+            max_responses,
             deflate: None,
             literal_sources: HashMap::new(),
             literal_in: None,
@@ -153,24 +184,11 @@ impl Connection {
             s.closed = Some(detail.clone());
             s.state = Some(ConnectionState::Logout);
         }
-        for (_, reply) in self.replies.drain() {
-            // A failed TLS upgrade keeps its kind, so the STARTTLS caller can say which check
-            // failed (expired, another host name, unknown authority).
-            let failure = match &reason {
-                Error::Tls {
-                    host,
-                    failure,
-                    message,
-                } => Error::Tls {
-                    host: host.clone(),
-                    failure: failure.clone(),
-                    message: message.clone(),
-                },
-                _ => Error::ConnectionLost {
-                    detail: detail.clone(),
-                },
-            };
-            let _ = reply.send(Reply::Failed(failure)).await;
+        if let Some(tx) = self.greeting.take() {
+            let _ = tx.send(Err(reason.for_each_waiter())).await;
+        }
+        for (_, route) in self.replies.drain() {
+            let _ = route.tx.send(Reply::Failed(reason.for_each_waiter())).await;
         }
         let _ = self
             .notifications
@@ -193,7 +211,9 @@ impl Connection {
             if self.core.state() == ConnectionState::Logout && self.replies.is_empty() {
                 return Ok(());
             }
-            if !requests_open && self.replies.is_empty() {
+            // No handle is left and nobody listens for the commands still running (a FETCH
+            // stream dropped mid-body): nothing more to do, however long the server goes on.
+            if !requests_open && self.replies.values().all(|r| r.tx.is_closed()) {
                 return Ok(());
             }
             let deadline = self.core.poll_timeout();
@@ -256,9 +276,13 @@ impl Connection {
     async fn handle_request(&mut self, request: Request) {
         let now = Instant::now();
         match request {
-            Request::Submit { command, reply } => match self.core.submit(now, command) {
+            Request::Submit {
+                command,
+                reply,
+                collected,
+            } => match self.core.submit(now, command) {
                 Ok(id) => {
-                    self.replies.insert(id, reply);
+                    self.replies.insert(id, Route::new(reply, collected));
                 }
                 Err(e) => {
                     let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
@@ -266,7 +290,7 @@ impl Connection {
             },
             Request::Authenticate { sasl, reply } => match self.core.authenticate(now, *sasl) {
                 Ok(id) => {
-                    self.replies.insert(id, reply);
+                    self.replies.insert(id, Route::new(reply, true));
                 }
                 Err(e) => {
                     let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
@@ -278,7 +302,7 @@ impl Connection {
                 body,
             } => match self.core.submit(now, command) {
                 Ok(id) => {
-                    self.replies.insert(id, reply);
+                    self.replies.insert(id, Route::new(reply, true));
                     self.literal_sources.insert(id, body);
                 }
                 Err(e) => {
@@ -329,10 +353,28 @@ impl Connection {
     }
 
     async fn route_to(&mut self, id: CommandId, reply: Reply) {
-        if let Some(tx) = self.replies.get(&id) {
+        if let Some(route) = self.replies.get(&id) {
             // A dropped handle (a cancelled future) just stops listening.
-            let _ = tx.send(reply).await;
+            let _ = route.tx.send(reply).await;
         }
+    }
+
+    /// Routes untagged data, counting it against the cap of a collecting command.
+    async fn route_data(&mut self, id: CommandId, data: Data) -> Result<(), Error> {
+        let limit = self.max_responses;
+        if let Some(route) = self.replies.get_mut(&id) {
+            if route.collected {
+                route.responses = route.responses.saturating_add(1);
+                if route.responses > limit {
+                    return Err(Error::LimitExceeded {
+                        what: "untagged responses to one command",
+                        limit: u64::try_from(limit).unwrap_or(u64::MAX),
+                    });
+                }
+            }
+        }
+        self.route_to(id, Reply::Data(data)).await;
+        Ok(())
     }
 
     async fn dispatch(&mut self) -> Result<(), Error> {
@@ -341,7 +383,7 @@ impl Connection {
                 ClientEvent::GreetingReceived(status) => {
                     self.publish();
                     if let Some(tx) = self.greeting.take() {
-                        let _ = tx.send(status).await;
+                        let _ = tx.send(Ok(status)).await;
                     }
                 }
                 ClientEvent::IdleAccepted(_) => {}
@@ -351,7 +393,7 @@ impl Connection {
                         return Err(Error::misuse("a literal was wanted that has no source"));
                     }
                 }
-                ClientEvent::Data { id, data } => self.route_to(id, Reply::Data(data)).await,
+                ClientEvent::Data { id, data } => self.route_data(id, data).await?,
                 ClientEvent::FetchStarted {
                     id,
                     seq,
@@ -375,8 +417,8 @@ impl Connection {
                     self.publish();
                     // A synchronising literal refused (NO instead of `+`) is never asked for.
                     self.literal_sources.remove(&id);
-                    if let Some(tx) = self.replies.remove(&id) {
-                        let _ = tx.send(Reply::Done(status)).await;
+                    if let Some(route) = self.replies.remove(&id) {
+                        let _ = route.tx.send(Reply::Done(status)).await;
                     }
                 }
                 ClientEvent::Notification(n) => self.notify(ImapEvent::Server(n)).await,
@@ -402,6 +444,9 @@ impl Connection {
                     self.core.compression_established(Instant::now());
                 }
                 ClientEvent::ParseError(e) => {
+                    if let Some(exceeded) = limit_exceeded(&e.kind) {
+                        return Err(exceeded);
+                    }
                     self.notify(ImapEvent::Unparsable {
                         detail: e.kind.to_string(),
                         bytes: e.bytes.to_vec(),
@@ -435,6 +480,23 @@ async fn next_chunk(source: Option<&mut mpsc::Receiver<Bytes>>) -> Option<Bytes>
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// The error for a response past a size limit; `None` for one that broke the grammar.
+fn limit_exceeded(kind: &ParseErrorKind) -> Option<Error> {
+    let (what, limit) = match *kind {
+        ParseErrorKind::LineTooLong { limit } => (
+            "bytes in one line",
+            u64::try_from(limit).unwrap_or(u64::MAX),
+        ),
+        ParseErrorKind::LiteralTooLarge { limit, .. } => ("bytes in one literal", limit),
+        ParseErrorKind::ResponseTooLarge { limit } => (
+            "bytes in one response",
+            u64::try_from(limit).unwrap_or(u64::MAX),
+        ),
+        _ => return None,
+    };
+    Some(Error::LimitExceeded { what, limit })
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -52,6 +52,7 @@ pub use mailbag_proto::imap::command::{
     AppendMessage, FetchAttribute, ListReturn, ListSelect, MessageSet, SortCriterion, SortKey,
     StatusAttribute, StoreKind,
 };
+pub use mailbag_proto::imap::parse::Limits;
 pub use mailbag_proto::imap::search::SearchKey;
 pub use mailbag_proto::imap::types::{
     Capability, Flag, ListItem, MailboxAttribute, MailboxName, ModSeq, SeqNum, SequenceSet, Uid,
@@ -93,7 +94,20 @@ pub struct ConnectOptions {
     pub compress: bool,
     /// Room for notifications before the connection stops reading the socket.
     pub notification_capacity: usize,
+    /// What one response may weigh: longest line, largest literal and response. A response
+    /// past a size limit closes the connection with
+    /// [`Error::LimitExceeded`](crate::Error::LimitExceeded); one that breaks the grammar
+    /// (nesting past `max_depth` included) is skipped and reported as
+    /// [`ImapEvent::Unparsable`].
+    pub limits: Limits,
+    /// Most untagged responses one command may collect (LIST, STATUS, SEARCH, ... answers;
+    /// FETCH streams them and is not counted). Past it the connection closes with
+    /// [`Error::LimitExceeded`](crate::Error::LimitExceeded). Default 1,000,000.
+    pub max_responses: usize,
 }
+
+/// The default of [`ConnectOptions::max_responses`].
+pub const MAX_RESPONSES: usize = 1_000_000;
 
 impl ConnectOptions {
     /// Options with the default port for `security` (993 or 143) and default timeouts.
@@ -115,6 +129,8 @@ impl ConnectOptions {
             poll_interval: Duration::from_secs(60),
             compress: false,
             notification_capacity: 1024,
+            limits: Limits::default(),
+            max_responses: MAX_RESPONSES,
         }
     }
 

@@ -2,7 +2,8 @@
 //! (RFC 1939 sections 4 and 7, RFC 2595 section 4, RFC 5034 section 4).
 
 use mailbag_proto::pop3::{
-    Capabilities, Command, CommandId, Event, Greeting, Reply, Session, SessionState, StatusLine,
+    Capabilities, Command, CommandId, Event, Greeting, ParseError, Reply, Session, SessionState,
+    StatusLine,
 };
 use mailbag_proto::sasl::{Credentials, Mechanism, SaslClient};
 use mailbag_proto::Secret;
@@ -58,6 +59,7 @@ impl Pop3Client {
         .await?;
         let mut session = Session::new();
         session.set_window(options.pipeline_window);
+        session.set_listing_limits(options.max_listing_bytes, options.max_listing_lines);
         let mut client = Pop3Client {
             stream,
             session,
@@ -268,7 +270,10 @@ impl Pop3Client {
         }
         let result = self.next_event_inner().await;
         if let Err(
-            e @ (Error::ConnectionLost { .. } | Error::Protocol { .. } | Error::Timeout { .. }),
+            e @ (Error::ConnectionLost { .. }
+            | Error::Protocol { .. }
+            | Error::Timeout { .. }
+            | Error::LimitExceeded { .. }),
         ) = &result
         {
             self.failed = Some(format!("the session failed earlier: {e}"));
@@ -285,7 +290,7 @@ impl Pop3Client {
                     return Ok(event);
                 }
                 Ok(None) => {}
-                Err(e) => return Err(Error::protocol(e.to_string(), e.offending_bytes())),
+                Err(e) => return Err(parse_error(e)),
             }
             // Parsing may have produced an answer (an AUTH challenge response).
             self.transmit().await?;
@@ -338,6 +343,21 @@ fn trace_event(event: &Event) {
             tracing::trace!(target: "mailbag::pop3", "S: <{} body bytes>", chunk.len())
         }
         other => debug!(target: "mailbag::pop3", "S: {other:?}"),
+    }
+}
+
+/// A broken reply: a limit passed is [`Error::LimitExceeded`], anything else
+/// [`Error::Protocol`].
+fn parse_error(e: ParseError) -> Error {
+    let (what, limit) = match e {
+        ParseError::LineTooLong { limit } => ("bytes in one line", limit),
+        ParseError::TooLarge { limit } => ("bytes in one listing", limit),
+        ParseError::TooManyLines { limit } => ("lines in one listing", limit),
+        e => return Error::protocol(e.to_string(), e.offending_bytes()),
+    };
+    Error::LimitExceeded {
+        what,
+        limit: u64::try_from(limit).unwrap_or(u64::MAX),
     }
 }
 

@@ -63,6 +63,13 @@ pub struct ConnectOptions {
     pub timeouts: Timeouts,
     /// Commands in flight when the server offers PIPELINING.
     pub pipeline_window: usize,
+    /// Most lines in one LIST / UIDL / CAPA reply; past it the connection fails with
+    /// [`Error::LimitExceeded`](crate::Error::LimitExceeded). Default 10 million (UIDL of a
+    /// 10-million-message maildrop).
+    pub max_listing_lines: usize,
+    /// Most bytes in one LIST / UIDL / CAPA reply (each line plus one for its end), kept in
+    /// memory until the reply ends. Default 64 MiB.
+    pub max_listing_bytes: usize,
 }
 
 impl ConnectOptions {
@@ -82,6 +89,8 @@ impl ConnectOptions {
             only_ca_file: false,
             timeouts: Timeouts::default(),
             pipeline_window: mailbag_proto::pop3::DEFAULT_WINDOW,
+            max_listing_lines: mailbag_proto::pop3::MAX_LISTING_LINES,
+            max_listing_bytes: mailbag_proto::pop3::MAX_LISTING,
         }
     }
 
