@@ -38,9 +38,6 @@ fn script(bodies: &[Vec<u8>]) -> Script {
         "S: * OK [CAPABILITY IMAP4rev1 UIDPLUS] scripted server ready
          C: {tag} LOGIN {any}
          S: {tag} OK [CAPABILITY IMAP4rev1 UIDPLUS] logged in
-         C: {tag} LIST {any}
-         S: * LIST () \"/\" INBOX
-         S: {tag} OK done
          C: {tag} EXAMINE INBOX
          S: * 3 EXISTS
          S: * 0 RECENT
@@ -132,9 +129,6 @@ fn a_200_mb_body_before_the_uid_keeps_memory_flat() {
         "S: * OK [CAPABILITY IMAP4rev1 UIDPLUS] scripted server ready
          C: {tag} LOGIN {any}
          S: {tag} OK [CAPABILITY IMAP4rev1 UIDPLUS] logged in
-         C: {tag} LIST {any}
-         S: * LIST () \"/\" INBOX
-         S: {tag} OK done
          C: {tag} EXAMINE INBOX
          S: * 1 EXISTS
          S: * OK [UIDVALIDITY 42] ok

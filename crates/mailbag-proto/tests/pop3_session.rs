@@ -385,3 +385,33 @@ fn bytes_after_the_last_reply_fail_the_session_before_the_next_command() {
         matches!(s.poll_event(), Err(ParseError::Unsolicited(b)) if b.starts_with(b"+OK extra"))
     );
 }
+
+/// With PIPELINING the window is refilled in halves: one write for many commands, while the
+/// server always holds at least half a window; and queueing many commands stays cheap (a
+/// barrier is looked for in the last command waiting, not in all of them).
+#[test]
+fn the_window_refills_by_halves() {
+    let mut s = logged_in();
+    s.set_window(8);
+    s.send(Command::Capa).unwrap();
+    sent(&mut s);
+    events(&mut s, b"+OK\r\nPIPELINING\r\n.\r\n");
+    for n in 1..=20_000 {
+        s.send(Command::Dele(n)).unwrap();
+    }
+    let first = sent(&mut s);
+    assert_eq!(first.lines().count(), 8, "{first}");
+    // Three answers: 5 still in flight, more than half the window: nothing goes.
+    events(&mut s, b"+OK\r\n+OK\r\n+OK\r\n");
+    assert_eq!(sent(&mut s), "");
+    // The fourth leaves 4 (half): the window fills again in one write.
+    events(&mut s, b"+OK\r\n");
+    let next = sent(&mut s);
+    assert_eq!(next, "DELE 9\r\nDELE 10\r\nDELE 11\r\nDELE 12\r\n");
+    // QUIT may still be queued behind them, and nothing after QUIT.
+    s.send(Command::Quit).unwrap();
+    assert!(matches!(
+        s.send(Command::Noop),
+        Err(Misuse::AwaitingReply { .. })
+    ));
+}
