@@ -112,3 +112,41 @@ fn download_with_nothing_new_sends_no_search_or_fetch() {
         &all,
     );
 }
+
+/// One folder read-only: EXAMINE goes out before LOGIN's answer came (pipelined, one round
+/// trip for both), and a wrong password is still reported as such.
+#[test]
+fn login_and_examine_are_pipelined() {
+    let d = Dovecot::shared();
+    let user = d.new_user();
+    d.fill(&user, "INBOX", &messages::generate(2, 1000))
+        .unwrap();
+    let ca = d.ca_file().display().to_string();
+    let src = imaps(d, &user, "INBOX");
+    let dest = tempfile::tempdir().unwrap();
+    let p = dest.path().to_str().unwrap();
+    let (o, _, stderr) = run(mailbag(
+        &user,
+        &["download", &src, p, "--ca-file", &ca, "-v"],
+    ));
+    assert!(o.status.success(), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = |pred: &dyn Fn(&str) -> bool| lines.iter().position(|l| pred(l));
+    let login = at(&|l| l.contains("C: ") && l.contains(" LOGIN ")).expect("LOGIN traced");
+    let tag = lines[login]
+        .split_once("C: ")
+        .and_then(|(_, c)| c.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let examine = at(&|l| l.contains("C: ") && l.contains(" EXAMINE ")).expect("EXAMINE traced");
+    let answered = at(&|l| l.contains(&format!("S: {tag} "))).expect("LOGIN's answer traced");
+    assert!(
+        examine < answered,
+        "EXAMINE waited for LOGIN's answer:\n{stderr}"
+    );
+
+    let (o, _, stderr) =
+        run(mailbag(&user, &["download", &src, p, "--ca-file", &ca])
+            .env("MAILBAG_PASSWORD", "nope"));
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+}

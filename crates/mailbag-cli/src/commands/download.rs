@@ -273,7 +273,28 @@ pub async fn imap(
     delete_after: bool,
     out: Output,
 ) -> Result<()> {
-    let client = super::imap::login(target).await?;
+    // One folder, read-only, whose name has no level to split (so no LIST): LOGIN and
+    // EXAMINE go out together, one round trip for both.
+    let pipelined = !all_folders
+        && !delete_after
+        && !target
+            .folder_or_inbox()
+            .chars()
+            .any(|c| c.is_ascii_punctuation());
+    let (client, mut opened) = if pipelined {
+        let user = target.user()?;
+        let password = target.password()?;
+        let client = super::imap::connect(target).await?;
+        let folder = target.folder_or_inbox();
+        let (logged_in, examined) = tokio::join!(
+            client.login(&user, password.expose()),
+            client.examine(&folder)
+        );
+        logged_in.map_err(|e| target.error(e))?;
+        (client, Some(examined))
+    } else {
+        (super::imap::login(target).await?, None)
+    };
     let folders: Vec<(String, Option<char>)> = if all_folders {
         let items = client.list("", "*").await.map_err(|e| target.error(e))?;
         items
@@ -330,6 +351,7 @@ pub async fn imap(
             &folder,
             delimiter,
             delete_after,
+            opened.take(),
             out,
             &bars,
         )
@@ -350,6 +372,7 @@ pub async fn imap_folder(
     folder: &str,
     delimiter: Option<char>,
     delete_after: bool,
+    opened: Option<std::result::Result<mailbag::imap::MailboxSummary, mailbag::Error>>,
     out: Output,
     bars: &MultiProgress,
 ) -> Result<(PathBuf, Tally)> {
@@ -359,10 +382,10 @@ pub async fn imap_folder(
     let err = |e| target.error(e);
     let serr = |e| store_error(dest, e);
     // EXAMINE keeps the folder read-only: downloading marks nothing \Seen.
-    let summary = if delete_after {
-        client.select(folder).await
-    } else {
-        client.examine(folder).await
+    let summary = match opened {
+        Some(examined) => examined,
+        None if delete_after => client.select(folder).await,
+        None => client.examine(folder).await,
     }
     .map_err(|e| match e {
         mailbag::Error::No { text, .. } => CliError::failed(format!(

@@ -187,6 +187,7 @@ async fn worker(
             &folder,
             delimiter,
             shared.delete_after,
+            None,
             shared.out,
             &shared.bars,
         )
