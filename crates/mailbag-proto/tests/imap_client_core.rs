@@ -503,3 +503,27 @@ fn unbounded_timeouts_never_fire_and_never_panic() {
     t.core.handle_timeout(t.now + Duration::from_secs(3600));
     t.c("");
 }
+
+/// The view's generation moves when the view may have changed, and only then, so a driver
+/// copies the view (a UID per message) only when it must.
+#[test]
+fn view_generation_moves_with_the_view() {
+    let mut t = logged_in();
+    t.submit(Command::Examine {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    t.c("A1 EXAMINE INBOX\r\n");
+    let g0 = t.core.view_generation();
+    t.s("* 3 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\nA1 OK [READ-ONLY] done\r\n");
+    let g1 = t.core.view_generation();
+    assert_ne!(g0, g1);
+    assert_eq!(t.core.view().exists, 3);
+    t.submit(Command::Noop);
+    t.s("A2 OK nothing\r\n");
+    assert_eq!(t.core.view_generation(), g1, "a bare NOOP changed nothing");
+    t.submit(Command::Noop);
+    t.s("* 4 EXISTS\r\nA3 OK\r\n");
+    assert_ne!(t.core.view_generation(), g1);
+    assert_eq!(t.core.view().exists, 4);
+}

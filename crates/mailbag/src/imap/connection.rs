@@ -135,6 +135,8 @@ pub(crate) struct Connection {
     literal_sources: HashMap<CommandId, mpsc::Receiver<Bytes>>,
     /// The deferred literal being sent now.
     literal_in: Option<mpsc::Receiver<Bytes>>,
+    /// The core's view generation last copied into `shared`.
+    published_view: Option<u64>,
 }
 
 impl Connection {
@@ -167,6 +169,7 @@ impl Connection {
             deflate: None,
             literal_sources: HashMap::new(),
             literal_in: None,
+            published_view: None,
         }
     }
 
@@ -342,12 +345,17 @@ impl Connection {
         Ok(())
     }
 
-    fn publish(&self) {
+    fn publish(&mut self) {
         if let Ok(mut s) = self.shared.lock() {
             s.capabilities = self.core.capabilities().to_vec();
             s.enabled = self.core.enabled().to_vec();
             s.state = Some(self.core.state());
-            s.view = self.core.view().clone();
+            // The view holds a UID per message: copied only when it changed.
+            let generation = self.core.view_generation();
+            if self.published_view != Some(generation) {
+                s.view = self.core.view().clone();
+                self.published_view = Some(generation);
+            }
             s.compressed = self.deflate.is_some();
         }
     }

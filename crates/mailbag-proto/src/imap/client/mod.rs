@@ -105,6 +105,8 @@ pub struct ClientCore {
     capabilities: Vec<Capability>,
     enabled: Vec<Capability>,
     view: MailboxView,
+    /// Bumped at every change of `view` ([`ClientCore::view_generation`]).
+    view_generation: u64,
     next_tag: u64,
     queue: VecDeque<Pending>,
     in_flight: Vec<Pending>,
@@ -173,6 +175,7 @@ impl ClientCore {
             capabilities: Vec::new(),
             enabled: Vec::new(),
             view: MailboxView::default(),
+            view_generation: 0,
             next_tag: 1,
             queue: VecDeque::new(),
             in_flight: Vec::new(),
@@ -216,6 +219,18 @@ impl ClientCore {
     /// The selected mailbox as far as known.
     pub fn view(&self) -> &MailboxView {
         &self.view
+    }
+
+    /// A number that changes whenever [`ClientCore::view`] may have changed: a driver that
+    /// shares a copy of the view need copy it again only then (the view holds a UID per
+    /// message, so copying it on every turn of a loop costs in proportion to the mailbox).
+    pub fn view_generation(&self) -> u64 {
+        self.view_generation
+    }
+
+    pub(super) fn view_mut(&mut self) -> &mut MailboxView {
+        self.view_generation = self.view_generation.wrapping_add(1);
+        &mut self.view
     }
 
     /// Whether commands are in flight or waiting to go out.

@@ -172,12 +172,12 @@ impl ClientCore {
             (Kind::Select, false) => {
                 // RFC 9051 6.3.2: a failed SELECT leaves no mailbox selected.
                 self.state = ConnectionState::Authenticated;
-                self.view.reset();
+                self.view_mut().reset();
             }
             (Kind::Logout, _) => self.state = ConnectionState::Logout,
             (Kind::Close, true) => {
                 self.state = ConnectionState::Authenticated;
-                self.view.reset();
+                self.view_mut().reset();
             }
             (kind, true) => self.state = kind.next_state(self.state),
             _ => {}

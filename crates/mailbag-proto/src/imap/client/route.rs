@@ -46,14 +46,14 @@ impl ClientCore {
                 }
             }
             Data::Exists(n) => {
-                self.view.set_exists(n);
+                self.view_mut().set_exists(n);
                 match selecting {
                     Some(id) => self.events.push_back(ClientEvent::Data { id, data }),
                     None => self.notify(Notification::Exists(n)),
                 }
             }
             Data::Recent(n) => {
-                self.view.recent = n;
+                self.view_mut().recent = n;
                 match selecting {
                     Some(id) => self.events.push_back(ClientEvent::Data { id, data }),
                     None => self.notify(Notification::Recent(n)),
@@ -67,7 +67,7 @@ impl ClientCore {
                 None => self.notify(Notification::MailboxFlags(flags)),
             },
             Data::Expunge(seq) => {
-                let uid = self.view.expunge(seq);
+                let uid = self.view_mut().expunge(seq);
                 self.notify(Notification::Expunge { seq, uid });
             }
             Data::Vanished { earlier, uids } => {
@@ -80,7 +80,7 @@ impl ClientCore {
                     };
                     if !earlier {
                         let set = uids.clone();
-                        self.view.vanish(
+                        self.view_mut().vanish(
                             |u| Uid::try_from(u).is_ok_and(|u| set.contains(u, largest)),
                             count,
                         );
@@ -168,7 +168,7 @@ impl ClientCore {
             Some(ResponseCode::Capability(caps)) => self.capabilities = caps.clone(),
             Some(ResponseCode::UidValidity(v)) => {
                 let changed = self.view.uid_validity.is_some_and(|old| old != *v);
-                self.view.uid_validity = Some(*v);
+                self.view_mut().uid_validity = Some(*v);
                 if changed && selecting.is_none() {
                     self.notify(Notification::UidValidityChanged(*v));
                     return;
@@ -176,11 +176,11 @@ impl ClientCore {
                 to_select = true;
             }
             Some(ResponseCode::UidNext(n)) => {
-                self.view.uid_next = Some(*n);
+                self.view_mut().uid_next = Some(*n);
                 to_select = true;
             }
             Some(ResponseCode::HighestModSeq(m)) => {
-                self.view.highest_modseq = Some(*m);
+                self.view_mut().highest_modseq = Some(*m);
                 to_select = true;
             }
             Some(
@@ -206,8 +206,8 @@ impl ClientCore {
     fn learn(&mut self, seq: SeqNum, items: &[FetchItem]) {
         for item in items {
             match item {
-                FetchItem::Uid(uid) => self.view.learn_uid(seq, *uid),
-                FetchItem::ModSeq(m) => self.view.raise_modseq(*m),
+                FetchItem::Uid(uid) => self.view_mut().learn_uid(seq, *uid),
+                FetchItem::ModSeq(m) => self.view_mut().raise_modseq(*m),
                 _ => {}
             }
         }
