@@ -527,3 +527,70 @@ fn view_generation_moves_with_the_view() {
     assert_ne!(t.core.view_generation(), g1);
     assert_eq!(t.core.view().exists, 4);
 }
+
+/// The command timeout: an endless stream of unsolicited responses is not the command's
+/// progress (it times out), while a long response arriving slowly is (it does not).
+#[test]
+fn only_the_commands_own_progress_holds_off_its_timeout() {
+    let config = Config {
+        command_timeout: Some(Duration::from_secs(10)),
+        ..Config::default()
+    };
+    let mut t = T {
+        core: ClientCore::new(config.clone()),
+        now: Instant::now(),
+    };
+    t.s("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    t.events();
+    let id = t.submit(Command::Noop);
+    t.c("A1 NOOP\r\n");
+    // A notification every second for 30 s: the NOOP times out after 10.
+    let start = t.now;
+    let mut timed_out = None;
+    for i in 1..=30u64 {
+        let now = start + Duration::from_secs(i);
+        t.core
+            .handle_input(now, format!("* {i} EXISTS\r\n").as_bytes());
+        t.core.handle_timeout(now);
+        if t.events().contains(&ClientEvent::TimedOut(id)) {
+            timed_out = Some(i);
+            break;
+        }
+    }
+    assert_eq!(timed_out, Some(10), "the flood kept the command alive");
+
+    // A SEARCH answer of one long line, a piece every second for 30 s: never timed out.
+    let mut t = T {
+        core: ClientCore::new(config),
+        now: Instant::now(),
+    };
+    t.s("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    t.events();
+    t.submit(Command::Examine {
+        mailbox: "INBOX".into(),
+        params: vec![],
+    });
+    t.s("* 1 EXISTS\r\nA1 OK done\r\n");
+    t.events();
+    let id = t.submit(Command::Search {
+        uid: true,
+        charset: None,
+        criteria: vec![mailbag_proto::imap::search::SearchKey::All],
+        returns: None,
+    });
+    t.core.poll_transmit();
+    let start = t.now;
+    t.core.handle_input(start, b"* SEARCH");
+    for i in 1..=30u64 {
+        let now = start + Duration::from_secs(i);
+        t.core.handle_input(now, format!(" {i}").as_bytes());
+        t.core.handle_timeout(now);
+        assert!(!t.events().contains(&ClientEvent::TimedOut(id)), "at {i} s");
+    }
+    let end = start + Duration::from_secs(31);
+    t.core.handle_input(end, b"\r\nA2 OK done\r\n");
+    let ev = t.events();
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, ClientEvent::CommandCompleted { id: i, .. } if *i == id)));
+}

@@ -471,3 +471,28 @@ async fn a_million_uid_search_answer_fits_the_defaults() {
     );
     peer.finish().await.unwrap();
 }
+
+#[tokio::test]
+async fn endless_notifications_instead_of_an_answer_time_out() {
+    let _one_at_a_time = SERIAL.lock().await;
+    // NOOP answered only by notifications, one every 200 ms, for 20 s: they are delivered,
+    // but they are not the command's progress, so it times out after COMMAND_TIMEOUT.
+    let mut script = logged_in().expect("{tag} NOOP");
+    for i in 0..100 {
+        script = script
+            .send(format!("* {i} EXISTS\r\n"))
+            .sleep(Duration::from_millis(200));
+    }
+    let peer = ScriptedPeer::start(script).await.unwrap();
+    let c = connect(&peer, |_| {}).await;
+    let started = Instant::now();
+    let result = timeout(WHOLE_CALL, c.noop())
+        .await
+        .expect("within the bound");
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "{result:?} after {took:?}"
+    );
+    assert!(took < COMMAND_TIMEOUT + Duration::from_secs(2), "{took:?}");
+}

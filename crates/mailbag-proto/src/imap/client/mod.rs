@@ -355,18 +355,35 @@ impl ClientCore {
     /// Feeds bytes received from the server (copied; see
     /// [`handle_input_bytes`](Self::handle_input_bytes) to hand them over instead).
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
-        self.last_activity = Some(now);
+        let before = self.events.len();
         self.parser.feed(bytes);
         self.process(now);
+        self.note_progress(now, before);
     }
 
     /// Feeds bytes received from the server without copying them: responses and streamed
     /// body chunks are slices of `bytes` ([`ResponseParser::feed_bytes`]). For a driver that
     /// reads into a `BytesMut` and passes `split().freeze()`.
     pub fn handle_input_bytes(&mut self, now: Instant, bytes: bytes::Bytes) {
-        self.last_activity = Some(now);
+        let before = self.events.len();
         self.parser.feed_bytes(bytes);
         self.process(now);
+        self.note_progress(now, before);
+    }
+
+    /// Input is progress for the command timeout unless all it completed was unsolicited
+    /// (notifications, or responses that could not be parsed): a server that answers a
+    /// command with an endless stream of those, and never with the command's data or
+    /// completion, runs into the timeout. Bytes of a response not yet complete (a long line
+    /// arriving slowly) and anything routed to a command are progress.
+    fn note_progress(&mut self, now: Instant, events_before: usize) {
+        let mut completed = self.events.iter().skip(events_before).peekable();
+        let only_unsolicited = completed.peek().is_some()
+            && completed
+                .all(|e| matches!(e, ClientEvent::Notification(_) | ClientEvent::ParseError(_)));
+        if !only_unsolicited {
+            self.last_activity = Some(now);
+        }
     }
 
     /// Call after the TLS handshake that followed [`ClientEvent::StartTls`]. Returns how many
