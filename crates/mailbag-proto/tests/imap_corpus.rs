@@ -52,7 +52,10 @@ fn corpus_parses() {
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .ancestors()
                 .map(|a| a.join("shared/corpus/mailkit")),
-        );
+        )
+        .chain(std::iter::once(PathBuf::from(
+            "/work/shared/corpus/mailkit",
+        )));
     let Some(root) = candidates.map(|c| c.join("imap")).find(|c| c.is_dir()) else {
         eprintln!("corpus not found (looked from {CORPUS}); skipping");
         return;

@@ -16,18 +16,24 @@ const CORPUS: &str = concat!(
     "/../../../shared/corpus/mailkit"
 );
 
-/// The corpus directory: the documented path from /work/main, or the nearest ancestor's
-/// `shared/corpus/mailkit` when the checkout is a worktree deeper down.
+/// The corpus directory: `MAILBAG_CORPUS` when set, else the documented path from
+/// /work/main, else the nearest ancestor's `shared/corpus/mailkit` (a worktree deeper down),
+/// else /work/shared's (a clone elsewhere on this machine). Not found is a failure.
 fn corpus() -> std::path::PathBuf {
-    let documented = Path::new(CORPUS);
-    if documented.is_dir() {
-        return documented.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus/mailkit"))
+    std::env::var_os("MAILBAG_CORPUS")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(std::iter::once(Path::new(CORPUS).to_path_buf()))
+        .chain(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .map(|a| a.join("shared/corpus/mailkit")),
+        )
+        .chain(std::iter::once(
+            Path::new("/work/shared/corpus/mailkit").to_path_buf(),
+        ))
         .find(|p| p.is_dir())
-        .expect("corpus present")
+        .expect("the MailKit corpus (set MAILBAG_CORPUS to its mailkit/ directory)")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
