@@ -192,3 +192,95 @@ fn a_200_mb_body_before_the_uid_keeps_memory_flat() {
     assert!(got.starts_with(head));
     assert!(got[head.len()..].chunks(LINE.len()).all(|l| l == LINE));
 }
+
+/// A server that sends a message twice (once streamed, once small) and leaves one listed
+/// message out: each message is stored once, the summary says one was not sent, and the next
+/// run asks for exactly that one.
+#[test]
+fn a_repeated_message_is_kept_once_and_a_missing_one_is_asked_again() {
+    let big = messages::to_crlf(&messages::message(1, 90_000));
+    let small = messages::to_crlf(&messages::message(2, 2_000));
+    let third = messages::to_crlf(&messages::message(3, 2_000));
+    let head = "S: * OK [CAPABILITY IMAP4rev1 UIDPLUS] scripted server ready
+         C: {tag} LOGIN {any}
+         S: {tag} OK [CAPABILITY IMAP4rev1 UIDPLUS] logged in
+         C: {tag} EXAMINE INBOX
+         S: * 3 EXISTS
+         S: * OK [UIDVALIDITY 42] ok
+         S: * OK [UIDNEXT 79] ok
+         S: {tag} OK [READ-ONLY] done
+         C: {tag} UID SEARCH ALL
+         S: * SEARCH 76 77 78
+         S: {tag} OK done";
+    let tail = "S: {tag} OK done
+         C: {tag} LOGOUT
+         S: * BYE bye
+         S: {tag} OK done";
+    let fetch = |seq: usize, uid: u32, body: &[u8]| {
+        let mut r = format!(
+            "* {seq} FETCH (UID {uid} FLAGS () BODY[] {{{}}}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r.extend_from_slice(b")\r\n");
+        r
+    };
+    let mut first = Vec::new();
+    first.extend(fetch(1, 76, &big));
+    first.extend(fetch(1, 76, &big));
+    first.extend(fetch(2, 77, &small));
+    first.extend(fetch(2, 77, &small));
+    let run1 = Script::from_transcript(&format!("{head}\n C: {{tag}} UID FETCH 76:78 {{any}}"))
+        .send(first)
+        .transcript(tail);
+    let run2 = Script::from_transcript(&format!("{head}\n C: {{tag}} UID FETCH 78 {{any}}"))
+        .send(fetch(3, 78, &third))
+        .transcript(tail);
+    let peer = ScriptedPeer::builder()
+        .connection(run1)
+        .connection(run2)
+        .spawn()
+        .unwrap();
+    let user = TestUser {
+        name: "ann".into(),
+        password: "secret".into(),
+    };
+    let src = format!("imap://ann@127.0.0.1:{}/INBOX", peer.port());
+    let dest = tempfile::tempdir().unwrap();
+    let m = dest.path().join("m");
+    let args = [
+        "download",
+        &src,
+        m.to_str().unwrap(),
+        "--tls",
+        "none",
+        "--allow-plaintext",
+        "--json",
+    ];
+    let out = ok(mailbag(&user, &args));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["new"].as_u64(), v["missing"].as_u64()),
+        (Some(2), Some(1)),
+        "{out}"
+    );
+    assert_eq!(
+        mbox_messages(&m.join("INBOX.mbox")),
+        vec![big.clone(), small.clone()]
+    );
+
+    let out = ok(mailbag(&user, &args));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["new"].as_u64(), v["missing"].as_u64()),
+        (Some(1), Some(0)),
+        "{out}"
+    );
+    assert_eq!(v["skipped"].as_u64(), Some(2), "{out}");
+    assert_eq!(
+        mbox_messages(&m.join("INBOX.mbox")),
+        vec![big, small, third]
+    );
+    peer.join().expect("the client followed the script");
+}

@@ -39,6 +39,9 @@ pub struct Tally {
     pub skipped: u64,
     /// Messages the server refused to send.
     pub refused: u64,
+    /// IMAP: messages the search listed that the FETCH did not return (expunged meanwhile,
+    /// or a response that could not be read); the next run asks again.
+    pub missing: u64,
     /// Messages deleted on the server (`--delete-after`).
     pub deleted: u64,
 }
@@ -92,6 +95,12 @@ pub fn summary(out: Output, folder: &str, output_path: &Path, t: Tally) -> Resul
             if t.refused > 0 {
                 line.push_str(&format!("; {} refused by the server", t.refused));
             }
+            if t.missing > 0 {
+                line.push_str(&format!(
+                    "; {} listed but not sent by the server (expunged meanwhile?), asked again next run",
+                    t.missing
+                ));
+            }
             if t.deleted > 0 {
                 line.push_str(&format!("; {} deleted on the server", t.deleted));
             }
@@ -105,6 +114,7 @@ pub fn summary(out: Output, folder: &str, output_path: &Path, t: Tally) -> Resul
                 "bytes": t.bytes,
                 "skipped": t.skipped,
                 "refused": t.refused,
+                "missing": t.missing,
                 "deleted": t.deleted,
             })
         },
@@ -457,6 +467,7 @@ pub async fn imap_folder(
             vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
         )
     };
+    let mut received: std::collections::HashSet<u32> = std::collections::HashSet::new();
     let mut batches = todo.chunks(FETCH_BATCH);
     let mut next = match batches.next() {
         Some(batch) => Some(start(batch).await),
@@ -476,7 +487,7 @@ pub async fn imap_folder(
             Some(batch) => Some(start(batch).await),
             None => None,
         };
-        loop {
+        'events: loop {
             let event = match fetch.next().await {
                 None => break,
                 Some(Ok(ev)) => ev,
@@ -491,10 +502,16 @@ pub async fn imap_folder(
                         continue;
                     };
                     let flags = m.flags().map(|f| f.to_vec()).unwrap_or_default();
-                    store_one(&mut store_folder, uid.get(), &flags, |w| {
+                    match store_one(&mut store_folder, uid.get(), &flags, |w| {
                         w.write_chunk(body)
-                    })
-                    .map(|size| (uid.get(), size))
+                    }) {
+                        // The same message twice (a server's repeat): stored once.
+                        Err(mailbag_store::Error::AlreadyStored(_)) => {
+                            tracing::warn!(uid = uid.get(), "message sent twice; kept once");
+                            continue;
+                        }
+                        other => other.map(|size| (uid.get(), size)),
+                    }
                 }
                 mailbag::imap::FetchEvent::BodyStart { items, .. } => 'message: {
                     let uid = items.iter().find_map(|i| match i {
@@ -526,6 +543,22 @@ pub async fn imap_folder(
                     };
                     let mut writer = match store_folder.begin_message(&meta) {
                         Ok(w) => w,
+                        // The same message twice (a server's repeat): its body is read past.
+                        Err(mailbag_store::Error::AlreadyStored(_)) => {
+                            tracing::warn!(uid, "message sent twice; kept once");
+                            loop {
+                                match fetch.next().await {
+                                    Some(Ok(mailbag::imap::FetchEvent::BodyEnd { .. })) => break,
+                                    Some(Ok(_)) => {}
+                                    Some(Err(e)) => {
+                                        result = Err(Failure::Net(e));
+                                        break 'batches;
+                                    }
+                                    None => break,
+                                }
+                            }
+                            continue 'events;
+                        }
                         Err(e) => {
                             result = Err(Failure::Store(e));
                             break 'batches;
@@ -560,7 +593,8 @@ pub async fn imap_folder(
                 _ => continue,
             };
             match step {
-                Ok((_, size)) => {
+                Ok((uid, size)) => {
+                    received.insert(uid);
                     tally.new += 1;
                     tally.bytes += size;
                     bar.inc(1);
@@ -596,6 +630,7 @@ pub async fn imap_folder(
         Failure::Store(e) => serr(e),
     })?;
     synced.map_err(serr)?;
+    tally.missing = todo.iter().filter(|u| !received.contains(&u.get())).count() as u64;
     // Everything the server listed below UIDNEXT is stored: the next run can stop after
     // EXAMINE if UIDNEXT has not moved.
     if let Some(uid_next) = uid_next {
