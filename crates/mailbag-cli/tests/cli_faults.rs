@@ -13,10 +13,8 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use common::*;
 use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
@@ -350,51 +348,18 @@ fn watch_works_with_one_byte_segments() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let tx2 = tx.clone();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send((true, l));
-        }
-    });
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx2.send((false, l));
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(40);
+    forward(child.stdout.take().unwrap(), true, tx.clone());
+    forward(child.stderr.take().unwrap(), false, tx);
     let mut seen = Vec::new();
-    let mut wait = |want: &dyn Fn(&(bool, String)) -> bool, what: &str| loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let hit = want(&line);
-                seen.push(line);
-                if hit {
-                    return;
-                }
-            }
-            Err(_) => panic!("no {what}; output: {seen:#?}"),
-        }
-    };
-    wait(
-        &|(out, l)| !out && l.starts_with("watching INBOX"),
-        "watching note",
-    );
+    wait_for(&rx, &mut seen, "the watching note", |(out, l)| {
+        !out && l.starts_with("watching INBOX")
+    });
     d.deliver(&user, "INBOX", &messages::message(10, 1200))
         .unwrap();
-    wait(
-        &|(out, l)| *out && l.starts_with("new uid 3\t"),
-        "new uid 3",
-    );
+    wait_for(&rx, &mut seen, "new uid 3", |(out, l)| {
+        *out && l.starts_with("new uid 3\t")
+    });
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -5,55 +5,13 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::process::Stdio;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use mailbag_testserver::proxy::{FaultPlan, FaultProxy, Faults};
 use mailbag_testserver::{messages, Dovecot};
-
-/// A line of the child's output: `(true, line)` from stdout, `(false, line)` from stderr.
-type Line = (bool, String);
-
-fn forward(reader: impl std::io::Read + Send + 'static, stdout: bool, tx: mpsc::Sender<Line>) {
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(reader)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send((stdout, line));
-        }
-    });
-}
-
-/// Waits for a line matching `want` (stdout and stderr are read by two threads, so it may
-/// be among the lines already read), keeping every line read in `seen`.
-fn wait_for(
-    rx: &mpsc::Receiver<Line>,
-    seen: &mut Vec<Line>,
-    what: &str,
-    want: impl Fn(&Line) -> bool,
-) {
-    if seen.iter().any(&want) {
-        return;
-    }
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let hit = want(&line);
-                seen.push(line);
-                if hit {
-                    return;
-                }
-            }
-            Err(_) => panic!("no {what} within 40 s; output so far: {seen:#?}"),
-        }
-    }
-}
 
 #[test]
 fn watch_reconnects_after_a_reset_and_prints_what_arrived_meanwhile() {

@@ -594,3 +594,21 @@ fn only_the_commands_own_progress_holds_off_its_timeout() {
         .iter()
         .any(|e| matches!(e, ClientEvent::CommandCompleted { id: i, .. } if *i == id)));
 }
+
+/// An empty streamed APPEND with a synchronising literal still waits for `+` before its
+/// line end (the server reads `{0}` as any literal), and asks the driver for nothing.
+#[test]
+fn an_empty_streamed_append_waits_for_the_continuation() {
+    let mut t = T::new("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    t.events();
+    t.submit(append_stream(0));
+    t.c("A1 APPEND INBOX (\\Seen) {0}\r\n");
+    t.c("");
+    t.s("+ go\r\n");
+    t.c("\r\n");
+    assert!(!t
+        .events()
+        .iter()
+        .any(|e| matches!(e, ClientEvent::LiteralWanted { .. })));
+    assert_eq!(t.core.literal_wanted(), None);
+}

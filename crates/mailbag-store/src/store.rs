@@ -154,12 +154,10 @@ impl Store {
             self.format,
             Some(uid_validity),
         );
-        let same = have.account == wanted.account
-            && have.folder == wanted.folder
-            && have.format == wanted.format
-            && have.protocol == wanted.protocol
-            && have.uid_validity == wanted.uid_validity;
-        if !same || !self.output_path(stem).exists() {
+        if !same_owner(&have, &wanted)
+            || have.uid_validity != wanted.uid_validity
+            || !self.output_path(stem).exists()
+        {
             return None;
         }
         have.uid_next
@@ -241,11 +239,7 @@ fn check_header(found: &State, wanted: &Header) -> Result<()> {
             h.account, h.folder, h.format, h.protocol
         )
     };
-    if have.account != wanted.account
-        || have.folder != wanted.folder
-        || have.format != wanted.format
-        || have.protocol != wanted.protocol
-    {
+    if !same_owner(have, wanted) {
         return Err(Error::StateMismatch {
             path: found.path().to_path_buf(),
             expected: describe(wanted),
@@ -253,6 +247,15 @@ fn check_header(found: &State, wanted: &Header) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether a state with header `have` belongs to the account, folder, format and protocol
+/// of `wanted` (its UIDVALIDITY aside).
+fn same_owner(have: &Header, wanted: &Header) -> bool {
+    have.account == wanted.account
+        && have.folder == wanted.folder
+        && have.format == wanted.format
+        && have.protocol == wanted.protocol
 }
 
 /// Brings the output in line with the state and opens it for writing.

@@ -14,18 +14,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use mailbag::imap::{ConnectOptions, FetchAttribute, FetchEvent, Flag, ImapClient, MessageSet};
 use mailbag::proto::imap::types::Section;
 use mailbag::{Error, Security};
-use mailbag_testserver::Dovecot;
-
-fn vm_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
+use mailbag_testserver::{vm_rss_kb, Dovecot};
 
 /// FNV-1a over a stream of pieces.
 #[derive(Clone, Copy)]
@@ -45,7 +34,6 @@ impl Fnv {
 /// A message of exactly `len` bytes made while it is read (headers, then numbered lines),
 /// hashing what it gave and sampling the resident size every MiB.
 struct Generated {
-    len: u64,
     given: u64,
     hash: Fnv,
     line: Vec<u8>,
@@ -59,7 +47,6 @@ struct Generated {
 impl Generated {
     fn new(len: u64, peak_kb: Arc<AtomicU64>, hash_out: Arc<AtomicU64>) -> Generated {
         Generated {
-            len,
             given: 0,
             hash: Fnv::new(),
             line: b"From: big@example.org\r\nTo: you@example.org\r\nSubject: a big one\r\n\r\n"
@@ -105,7 +92,6 @@ impl AsyncRead for Generated {
             }
         }
         this.hash_out.store(this.hash.0, Ordering::Relaxed);
-        let _ = this.len;
         Poll::Ready(Ok(()))
     }
 }

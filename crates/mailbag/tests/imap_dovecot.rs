@@ -12,7 +12,7 @@ use mailbag::proto::imap::types::Section;
 use mailbag::proto::sasl::Credentials;
 use mailbag::{Error, Security};
 use mailbag_testserver::messages::{generate, to_crlf};
-use mailbag_testserver::{Dovecot, TestUser};
+use mailbag_testserver::{vm_rss_kb, Dovecot, TestUser};
 
 fn options(d: &Dovecot, security: Security) -> ConnectOptions {
     let _ = tracing_subscriber::fmt()
@@ -448,16 +448,6 @@ async fn large_message_streamed_with_bounded_memory() {
 }
 
 /// Resident memory now (sampled: the process-wide VmHWM is raised by tests running beside).
-fn vm_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 #[tokio::test]
 async fn multiappend_stores_every_message_in_one_command_with_appenduid() {

@@ -5,6 +5,8 @@ use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use mailbag_store::mboxrd;
 use mailbag_testserver::{Dovecot, TestUser};
@@ -100,5 +102,43 @@ pub fn assert_same_messages(mut got: Vec<Vec<u8>>, expected: &[Vec<u8>]) {
             g.len(),
             w.len()
         );
+    }
+}
+
+/// A line of the child's output: `(true, line)` from stdout, `(false, line)` from stderr.
+pub type Line = (bool, String);
+
+pub fn forward(reader: impl std::io::Read + Send + 'static, stdout: bool, tx: mpsc::Sender<Line>) {
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(reader)).map_while(Result::ok) {
+            let _ = tx.send((stdout, line));
+        }
+    });
+}
+
+/// Waits for a line matching `want` (stdout and stderr are read by two threads, so it may
+/// be among the lines already read), keeping every line read in `seen`.
+pub fn wait_for(
+    rx: &mpsc::Receiver<Line>,
+    seen: &mut Vec<Line>,
+    what: &str,
+    want: impl Fn(&Line) -> bool,
+) {
+    if seen.iter().any(&want) {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let hit = want(&line);
+                seen.push(line);
+                if hit {
+                    return;
+                }
+            }
+            Err(_) => panic!("no {what} within 40 s; output so far: {seen:#?}"),
+        }
     }
 }

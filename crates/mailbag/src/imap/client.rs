@@ -360,14 +360,7 @@ impl ImapClient {
 
     /// Submits a command; its replies come on the returned channel.
     pub(crate) async fn submit(&self, command: Command) -> Result<mpsc::Receiver<Reply>, Error> {
-        let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
-        self.request(Request::Submit {
-            command,
-            reply: tx,
-            collected: false,
-        })
-        .await?;
-        Ok(rx)
+        self.submit_with(command, false, None).await
     }
 
     /// Submits a command whose untagged data [`ImapClient::run_raw`] collects: the
@@ -376,27 +369,23 @@ impl ImapClient {
         &self,
         command: Command,
     ) -> Result<mpsc::Receiver<Reply>, Error> {
+        self.submit_with(command, true, None).await
+    }
+
+    /// Submits a command; `collected` as for [`ImapClient::submit_collected`], and the bytes
+    /// of its deferred literal ([`Command::AppendStream`]) on `literal`.
+    pub(crate) async fn submit_with(
+        &self,
+        command: Command,
+        collected: bool,
+        literal: Option<mpsc::Receiver<bytes::Bytes>>,
+    ) -> Result<mpsc::Receiver<Reply>, Error> {
         let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
         self.request(Request::Submit {
             command,
             reply: tx,
-            collected: true,
-        })
-        .await?;
-        Ok(rx)
-    }
-
-    /// Submits a command with a deferred literal, whose bytes go on `body`.
-    pub(crate) async fn submit_streaming(
-        &self,
-        command: Command,
-        body: mpsc::Receiver<bytes::Bytes>,
-    ) -> Result<mpsc::Receiver<Reply>, Error> {
-        let (tx, rx) = mpsc::channel(REPLY_CAPACITY);
-        self.request(Request::SubmitStreaming {
-            command,
-            reply: tx,
-            body,
+            collected,
+            literal,
         })
         .await?;
         Ok(rx)
@@ -424,6 +413,15 @@ impl ImapClient {
     pub(crate) async fn run(&self, command: Command) -> Result<Outcome, Error> {
         let name = command_name(&command);
         let rx = self.submit_collected(command).await?;
+        self.run_named(name, rx).await
+    }
+
+    /// [`ImapClient::run_raw`], with a NO naming the command `name`.
+    pub(crate) async fn run_named(
+        &self,
+        name: &'static str,
+        rx: mpsc::Receiver<Reply>,
+    ) -> Result<Outcome, Error> {
         self.run_raw(rx).await.map_err(|e| match e {
             Error::No { code, text, .. } => Error::No {
                 command: name.to_owned(),

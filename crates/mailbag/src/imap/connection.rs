@@ -66,17 +66,13 @@ pub(crate) enum Request {
         reply: mpsc::Sender<Reply>,
         /// The handle collects the untagged data in memory: count it against the cap.
         collected: bool,
+        /// The bytes of the command's deferred literal ([`Command::AppendStream`]), exactly
+        /// as many as announced.
+        literal: Option<mpsc::Receiver<Bytes>>,
     },
     Authenticate {
         sasl: Box<SaslClient>,
         reply: mpsc::Sender<Reply>,
-    },
-    /// A command with a deferred literal ([`Command::AppendStream`]): its bytes come on
-    /// `body`, exactly as many as announced.
-    SubmitStreaming {
-        command: Command,
-        reply: mpsc::Sender<Reply>,
-        body: mpsc::Receiver<Bytes>,
     },
     SetIdle(bool),
 }
@@ -283,9 +279,13 @@ impl Connection {
                 command,
                 reply,
                 collected,
+                literal,
             } => match self.core.submit(now, command) {
                 Ok(id) => {
                     self.replies.insert(id, Route::new(reply, collected));
+                    if let Some(body) = literal {
+                        self.literal_sources.insert(id, body);
+                    }
                 }
                 Err(e) => {
                     let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
@@ -294,19 +294,6 @@ impl Connection {
             Request::Authenticate { sasl, reply } => match self.core.authenticate(now, *sasl) {
                 Ok(id) => {
                     self.replies.insert(id, Route::new(reply, true));
-                }
-                Err(e) => {
-                    let _ = reply.send(Reply::Failed(Error::misuse(e))).await;
-                }
-            },
-            Request::SubmitStreaming {
-                command,
-                reply,
-                body,
-            } => match self.core.submit(now, command) {
-                Ok(id) => {
-                    self.replies.insert(id, Route::new(reply, true));
-                    self.literal_sources.insert(id, body);
                 }
                 Err(e) => {
                     let _ = reply.send(Reply::Failed(Error::misuse(e))).await;

@@ -294,12 +294,7 @@ impl ImapClient {
                 }],
             })
             .await?;
-        Ok(match out.status.code {
-            Some(ResponseCode::AppendUid { uid_validity, uids }) => {
-                Some(AppendResult { uid_validity, uids })
-            }
-            _ => None,
-        })
+        Ok(append_uid(out.status))
     }
 
     /// Appends several messages to `mailbox`: one `APPEND` carrying all of them when the
@@ -321,12 +316,6 @@ impl ImapClient {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let single = |status: mailbag_proto::imap::types::StatusText| match status.code {
-            Some(ResponseCode::AppendUid { uid_validity, uids }) => {
-                Some(AppendResult { uid_validity, uids })
-            }
-            _ => None,
-        };
         if messages.len() == 1 || self.has_capability(&Capability::MultiAppend) {
             let out = self
                 .run(Command::Append {
@@ -334,7 +323,7 @@ impl ImapClient {
                     messages,
                 })
                 .await?;
-            return Ok(single(out.status).into_iter().collect());
+            return Ok(append_uid(out.status).into_iter().collect());
         }
         let mut results = Vec::new();
         for m in messages {
@@ -373,7 +362,7 @@ impl ImapClient {
             date,
             len,
         };
-        let replies = self.submit_streaming(command, body).await?;
+        let replies = self.submit_with(command, true, Some(body)).await?;
         let feed = async move {
             let mut reader = reader.take(len);
             let mut sent = 0u64;
@@ -391,27 +380,14 @@ impl ImapClient {
                 }
             }
         };
-        let (fed, outcome) = tokio::join!(feed, self.run_raw(replies));
+        let (fed, outcome) = tokio::join!(feed, self.run_named("APPEND", replies));
         let fed = fed?;
         if fed < len && outcome.is_err() {
             return Err(Error::misuse(format!(
                 "the message to APPEND ended after {fed} of the {len} bytes announced"
             )));
         }
-        let out = outcome.map_err(|e| match e {
-            Error::No { code, text, .. } => Error::No {
-                command: "APPEND".to_owned(),
-                code,
-                text,
-            },
-            e => e,
-        })?;
-        Ok(match out.status.code {
-            Some(ResponseCode::AppendUid { uid_validity, uids }) => {
-                Some(AppendResult { uid_validity, uids })
-            }
-            _ => None,
-        })
+        Ok(append_uid(outcome?.status))
     }
 
     /// APPEND with the message read from `reader` to its end, held in memory while it is
@@ -459,6 +435,16 @@ impl ImapClient {
         let set = SequenceSet::from_to_end(first);
         let uids = self.search(vec![SearchKey::Uid(set)]).await?;
         Ok(Some(uids.into_iter().filter(|u| *u >= first).collect()))
+    }
+}
+
+/// The APPENDUID of an APPEND's completion (UIDPLUS), if the server sent one.
+fn append_uid(status: mailbag_proto::imap::types::StatusText) -> Option<AppendResult> {
+    match status.code {
+        Some(ResponseCode::AppendUid { uid_validity, uids }) => {
+            Some(AppendResult { uid_validity, uids })
+        }
+        _ => None,
     }
 }
 

@@ -73,14 +73,16 @@ impl ClientCore {
                     self.trace_out(&line, sensitive, cmd.name);
                     self.out.extend_from_slice(&line);
                 }
-                Fragment::Literal {
-                    data,
+                // A synchronising literal, given or deferred, waits for the server's `+`.
+                frag @ (Fragment::Literal {
                     mode: LiteralMode::Sync,
-                } => {
-                    cmd.rest.push_front(Fragment::Literal {
-                        data,
-                        mode: LiteralMode::Sync,
-                    });
+                    ..
+                }
+                | Fragment::Deferred {
+                    mode: LiteralMode::Sync,
+                    ..
+                }) => {
+                    cmd.rest.push_front(frag);
                     return true;
                 }
                 Fragment::Literal { data, .. } => {
@@ -89,16 +91,6 @@ impl ClientCore {
                     self.out.extend_from_slice(&data);
                 }
                 Fragment::Deferred { len: 0, .. } => {}
-                Fragment::Deferred {
-                    len,
-                    mode: LiteralMode::Sync,
-                } => {
-                    cmd.rest.push_front(Fragment::Deferred {
-                        len,
-                        mode: LiteralMode::Sync,
-                    });
-                    return true;
-                }
                 Fragment::Deferred { len, .. } => {
                     self.start_deferred(cmd, len);
                     return false;

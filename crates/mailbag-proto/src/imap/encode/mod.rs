@@ -302,43 +302,36 @@ impl<'o> Writer<'o> {
 
     /// Ends the current line with a literal header and queues the content.
     pub(crate) fn literal(&mut self, data: Vec<u8>, literal8: bool) {
-        let non_sync =
-            self.opts.literal_plus || (self.opts.literal_minus && data.len() <= LITERAL_MINUS_MAX);
-        if literal8 {
-            self.line.push(b'~');
-        }
-        self.display(format_args!(
-            "{{{}{}}}\r\n",
-            data.len(),
-            if non_sync { "+" } else { "" }
-        ));
-        let line = std::mem::take(&mut self.line);
-        self.frags.push(Fragment::Line(line));
-        let mode = if non_sync {
-            LiteralMode::NonSync
-        } else {
-            LiteralMode::Sync
-        };
+        let mode = self.literal_header(data.len() as u64, literal8);
         self.frags.push(Fragment::Literal { data, mode });
     }
 
     /// Ends the current line with the header of a literal of `len` bytes whose content comes
     /// later ([`Fragment::Deferred`]).
     pub(crate) fn deferred_literal(&mut self, len: u64) {
+        let mode = self.literal_header(len, false);
+        self.frags.push(Fragment::Deferred { len, mode });
+    }
+
+    /// Writes `{len}`, `{len+}` or `~{len}` and CRLF, ends the line, and says whether the
+    /// content may follow at once (LITERAL+, or LITERAL- up to 4096 bytes; RFC 7888).
+    fn literal_header(&mut self, len: u64, literal8: bool) -> LiteralMode {
         let non_sync =
             self.opts.literal_plus || (self.opts.literal_minus && len <= LITERAL_MINUS_MAX as u64);
+        if literal8 {
+            self.line.push(b'~');
+        }
         self.display(format_args!(
             "{{{len}{}}}\r\n",
             if non_sync { "+" } else { "" }
         ));
         let line = std::mem::take(&mut self.line);
         self.frags.push(Fragment::Line(line));
-        let mode = if non_sync {
+        if non_sync {
             LiteralMode::NonSync
         } else {
             LiteralMode::Sync
-        };
-        self.frags.push(Fragment::Deferred { len, mode });
+        }
     }
 
     /// A mailbox name: modified UTF-7, or UTF-8 under UTF8=ACCEPT.
