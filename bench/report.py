@@ -199,6 +199,10 @@ for case, title in TITLES.items():
     sums = collections.Counter(v["sum"] for v in summaries.values() if v and v["sum"] not in ("-", ""))
     majority = sums.most_common(1)[0][0] if sums else None
     if case == "B4":
+        w("*Round trips*: the tool's waits for the server after the greeting, measured in two extra "
+          "untimed runs through `bench/rtproxy.py`, once as is and once with the server's bytes held "
+          "back by a delay D: round((wall with D - wall without) / D) - 1.")
+        w("")
         w("| tool | wall | CPU | peak RSS | round trips | runs |")
         w("|---|---|---|---|---|---|")
     else:

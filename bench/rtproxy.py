@@ -1,43 +1,92 @@
 #!/usr/bin/env python3
-"""Counts round trips: a TCP forwarder on 127.0.0.1 that counts how often the client
-starts sending again after the server has sent something (each such burst is one wait for
-the server). Used only in extra, untimed runs of case B4.
+"""Counts round trips: a TCP forwarder on 127.0.0.1 for the extra, untimed runs of case B4.
 
-rtproxy.py LISTEN_PORT TARGET_PORT COUNT_FILE
-Runs until killed; after each connection closes it appends `round_trips=N` to COUNT_FILE.
+rtproxy.py LISTEN_PORT TARGET_PORT COUNT_FILE DELAY_FILE
+Runs until killed. Each connection reads DELAY_FILE (milliseconds, 0 if missing) when it
+starts and holds every piece the server sends for that long before passing it on, as a
+link with that much latency would. A client's wall time through the proxy then grows by the
+delay once per wait for the server: scripts/bench.sh runs each tool with delays 0 and D and
+takes round(extra time / D) as its waits (the greeting is one of them). After each
+connection closes the proxy appends `bursts=N` to COUNT_FILE: how often the client started
+sending again after the server had sent something (a LOGOUT sent without waiting for its
+answer is a burst but no wait; a client that waits for LOGOUT's answer waits once more
+than its bursts show).
 """
 import asyncio
 import sys
+import time
 
-listen, target, count_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+listen, target, count_file, delay_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+
+def delay_s():
+    try:
+        with open(delay_file) as f:
+            return int(f.read().strip() or 0) / 1000.0
+    except (OSError, ValueError):
+        return 0.0
 
 
 async def handle(cr, cw):
+    delay = delay_s()
     sr, sw = await asyncio.open_connection("127.0.0.1", target)
-    state = {"last": "s", "trips": 0}
+    state = {"last": "s", "bursts": 0}
 
-    async def pump(r, w, side):
+    async def client_to_server():
         try:
             while True:
-                data = await r.read(65536)
+                data = await cr.read(65536)
                 if not data:
                     break
-                if side == "c" and state["last"] == "s":
-                    state["trips"] += 1
-                state["last"] = side
-                w.write(data)
-                await w.drain()
+                if state["last"] == "s":
+                    state["bursts"] += 1
+                state["last"] = "c"
+                sw.write(data)
+                await sw.drain()
         except ConnectionError:
             pass
         finally:
             try:
-                w.close()
+                sw.close()
             except Exception:
                 pass
 
-    await asyncio.gather(pump(cr, sw, "c"), pump(sr, cw, "s"))
+    # Server data is stamped on arrival and passed on `delay` later, in order.
+    queue = asyncio.Queue()
+
+    async def server_reader():
+        try:
+            while True:
+                data = await sr.read(65536)
+                await queue.put((time.monotonic() + delay, data))
+                if not data:
+                    break
+        except ConnectionError:
+            await queue.put((time.monotonic() + delay, b""))
+
+    async def server_writer():
+        try:
+            while True:
+                due, data = await queue.get()
+                wait = due - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if not data:
+                    break
+                state["last"] = "s"
+                cw.write(data)
+                await cw.drain()
+        except ConnectionError:
+            pass
+        finally:
+            try:
+                cw.close()
+            except Exception:
+                pass
+
+    await asyncio.gather(client_to_server(), server_reader(), server_writer())
     with open(count_file, "a") as f:
-        f.write("round_trips=%d\n" % state["trips"])
+        f.write("bursts=%d\n" % state["bursts"])
 
 
 async def main():

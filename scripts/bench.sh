@@ -388,9 +388,13 @@ if want B4; then
     start_server --messages "$N4" --size 1000
     warm
     # Each tool syncs once (untimed), then the timed runs find nothing new. Round trips are
-    # counted once more through bench/rtproxy.py (untimed), as client bursts after server data.
+    # measured in extra, untimed runs through bench/rtproxy.py, which holds the server's
+    # bytes back RT_DELAY_MS as a slow link would: waits = round((wall with delay - wall
+    # without) / delay), and round trips = waits - 1 (the greeting, which every tool waits for).
+    RT_DELAY_MS=${RT_DELAY_MS:-200}
     RT_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    "$PY" bench/rtproxy.py "$RT_PORT" "$SRV_IMAP_PORT" "$W/rtcount.txt" &
+    echo 0 > "$W/rtdelay"
+    "$PY" bench/rtproxy.py "$RT_PORT" "$SRV_IMAP_PORT" "$W/rtcount.txt" "$W/rtdelay" &
     RTPROXY_PID=$!
     sleep 0.5
     b4_tools="raw mbsync_default mbsync_nocompress"
@@ -417,9 +421,18 @@ if want B4; then
         b4_argv "$t" "$SRV_IMAP_PORT"; "${B4_ARGV[@]}" > /dev/null
         if [ "$t" = mailbag_maildir ]; then b4_argv "$t" "$RT_PORT"; "${B4_ARGV[@]}" > /dev/null; fi
         : > "$W/rtcount.txt"
-        b4_argv "$t" "$RT_PORT"; "${B4_ARGV[@]}" > /dev/null
+        b4_argv "$t" "$RT_PORT"
+        local_ms() { date +%s%3N; }
+        echo 0 > "$W/rtdelay"
+        t0=$(local_ms); "${B4_ARGV[@]}" > /dev/null; t0=$(( $(local_ms) - t0 ))
+        echo "$RT_DELAY_MS" > "$W/rtdelay"
+        t1=$(local_ms); "${B4_ARGV[@]}" > /dev/null; t1=$(( $(local_ms) - t1 ))
+        echo 0 > "$W/rtdelay"
         sleep 0.3
-        printf '%s\n' "$(tail -1 "$W/rtcount.txt")" > "$W/rt-$t.txt"
+        waits=$(( (t1 - t0 + RT_DELAY_MS / 2) / RT_DELAY_MS ))
+        printf 'round_trips=%d waits=%d %s wall_ms=%d/%d delay_ms=%d\n' "$((waits - 1))" "$waits" \
+            "$(tail -1 "$W/rtcount.txt")" "$t0" "$t1" "$RT_DELAY_MS" > "$W/rt-$t.txt"
+        log "B4 $t: $(cat "$W/rt-$t.txt")"
     done
     for rep in $(seq 1 "$REPS"); do
         for t in $b4_tools; do

@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use mailbag_testserver::{messages, Dovecot};
+use mailbag_testserver::peer::{Script, ScriptedPeer};
+use mailbag_testserver::{messages, Dovecot, TestUser};
 
 /// The commands a `-v` trace shows the client sending (tagged lines after the tag).
 fn sent_commands(stderr: &str) -> Vec<String> {
@@ -145,8 +146,63 @@ fn login_and_examine_are_pipelined() {
         "EXAMINE waited for LOGIN's answer:\n{stderr}"
     );
 
+    // The re-run finds nothing new: LOGOUT goes out, and its answer is not waited for (the
+    // session's only wait is for LOGIN and EXAMINE).
+    let (o, _, stderr) = run(mailbag(
+        &user,
+        &["download", &src, p, "--ca-file", &ca, "-v"],
+    ));
+    assert!(o.status.success(), "{stderr}");
+    let logout = stderr
+        .lines()
+        .find_map(|l| {
+            let c = l.split_once("C: ")?.1;
+            c.ends_with(" LOGOUT")
+                .then(|| c.split_whitespace().next().unwrap_or("").to_owned())
+        })
+        .unwrap_or_else(|| panic!("LOGOUT traced:\n{stderr}"));
+    assert!(
+        !stderr.contains(&format!("S: {logout} ")),
+        "LOGOUT's answer was read:\n{stderr}"
+    );
+
     let (o, _, stderr) =
         run(mailbag(&user, &["download", &src, p, "--ca-file", &ca])
             .env("MAILBAG_PASSWORD", "nope"));
     assert_eq!(o.status.code(), Some(3), "{stderr}");
+}
+
+/// A command ends with LOGOUT and closes without waiting for the answer: against a server
+/// that never answers LOGOUT the command still ends at once, and successfully.
+#[test]
+fn logout_is_not_waited_for() {
+    let script = Script::from_transcript(
+        "S: * OK [CAPABILITY IMAP4rev1] scripted server ready
+         C: {tag} LOGIN {any}
+         S: {tag} OK [CAPABILITY IMAP4rev1] logged in
+         C: {tag} LOGOUT",
+    )
+    .expect_eof();
+    let peer = ScriptedPeer::builder()
+        .connection(script)
+        .timeout(std::time::Duration::from_secs(20))
+        .spawn()
+        .unwrap();
+    let user = TestUser {
+        name: "ann".into(),
+        password: "secret".into(),
+    };
+    let src = format!("imap://ann@127.0.0.1:{}", peer.port());
+    let started = std::time::Instant::now();
+    let (o, stdout, stderr) = run(mailbag(
+        &user,
+        &["login", &src, "--tls", "none", "--allow-plaintext"],
+    ));
+    assert!(o.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    peer.join().expect("the client sent LOGOUT and closed");
 }

@@ -308,3 +308,37 @@ async fn namespace_quota_and_metadata_are_typed() {
     assert_eq!(m[1].name, "/shared/vendor");
     assert_eq!(m[1].value, None);
 }
+
+/// `disconnect` lets the commands in flight finish, sends LOGOUT, and closes without waiting
+/// for LOGOUT's answer (this server never sends one).
+#[tokio::test]
+async fn disconnect_lets_earlier_commands_finish_and_does_not_wait_for_logout() {
+    let (eof_tx, eof_rx) = tokio::sync::oneshot::channel();
+    let o = peer(move |mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 NOOP").await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        p.send(b"* 3 EXISTS\r\nA1 OK noop done\r\n").await;
+        p.expect("A2 LOGOUT").await;
+        let rest = tokio::time::timeout(Duration::from_secs(5), p.line()).await;
+        let _ = eof_tx.send(rest.map(|l| l.is_empty()).unwrap_or(false));
+    })
+    .await;
+    let c = ImapClient::connect(o).await.unwrap();
+    let c2 = c.clone();
+    let noop = tokio::spawn(async move { c2.noop().await });
+    // Let the NOOP reach the connection first.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    c.disconnect().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    noop.await
+        .unwrap()
+        .expect("the NOOP issued before completed");
+    assert_eq!(eof_rx.await, Ok(true), "the client closed after LOGOUT");
+    assert!(matches!(c.noop().await, Err(Error::ConnectionLost { .. })));
+}

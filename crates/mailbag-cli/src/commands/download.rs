@@ -368,7 +368,7 @@ pub async fn imap(
         .await?;
         summary(out, &folder, &path, tally)?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 

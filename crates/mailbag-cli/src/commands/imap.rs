@@ -105,14 +105,14 @@ pub async fn capabilities(target: &Target, out: Output) -> Result<()> {
             || json!({ "stage": "after_login", "capabilities": after }),
         )?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
 /// `mailbag login` for IMAP.
 pub async fn check_login(target: &Target, out: Output) -> Result<()> {
     let client = login(target).await?;
-    let _ = client.logout().await;
+    client.disconnect().await;
     out.emit(|| "ok".to_owned(), || json!({ "login": "ok" }))
 }
 
@@ -161,7 +161,7 @@ pub async fn folders(target: &Target, out: Output) -> Result<()> {
             || json!({ "name": name, "delimiter": item.delimiter.map(String::from), "attributes": attrs, "special_use": special }),
         )?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -212,7 +212,7 @@ pub async fn examine(target: &Target, out: Output) -> Result<()> {
             })
         },
     )?;
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -291,7 +291,7 @@ pub async fn subjects(target: &Target, last: Option<u32>, out: Output) -> Result
             || json!({ "uid": uid, "date": date, "from": from, "subject": subject, "size": size }),
         )?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -388,7 +388,7 @@ pub async fn show(target: &Target, uid: u32, raw: bool, out: Output) -> Result<(
             },
         )?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -428,7 +428,7 @@ pub async fn search(target: &Target, criteria: &[String], out: Output) -> Result
         },
         || json!({ "uids": list }),
     )?;
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -492,7 +492,7 @@ pub async fn flags(
             || json!({ "uid": uid, "flags": flags }),
         )?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -526,7 +526,7 @@ pub async fn delete(target: &Target, uids: &str, expunge: bool, out: Output) -> 
         },
         || json!({ "uids": set.to_string(), "deleted": true, "expunged": expunge }),
     )?;
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -539,7 +539,7 @@ pub async fn expunge(target: &Target, out: Output) -> Result<()> {
         || format!("expunged {folder}"),
         || json!({ "folder": folder, "expunged": true }),
     )?;
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -575,7 +575,7 @@ pub async fn folder_op(
         },
         || json!({ "op": op, "folder": folder, "new_name": new_name }),
     )?;
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 
@@ -605,7 +605,7 @@ pub async fn append(
             || json!({ "file": file.display().to_string(), "uid": uid }),
         )?;
     }
-    let _ = client.logout().await;
+    client.disconnect().await;
     Ok(())
 }
 

@@ -176,7 +176,7 @@ async fn worker(
         };
         let next = shared.queue.lock().ok().and_then(|mut q| q.pop_front());
         let Some((index, (folder, delimiter))) = next else {
-            let _ = connection.logout().await;
+            connection.disconnect().await;
             return;
         };
         let result = imap_folder(

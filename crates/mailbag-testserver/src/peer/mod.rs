@@ -404,10 +404,26 @@ async fn serve(
         }
         let mut steps = script.into_steps().into_iter().enumerate().peekable();
         let mut ended = conn::Ended::Open;
+        let mut after_logout = false;
         while let Some((i, step)) = steps.next() {
             let text = step.describe();
+            let is_send = matches!(step, Step::Send(_));
+            if let Step::Expect(p) = &step {
+                after_logout |= p.to_ascii_uppercase().contains("LOGOUT");
+            }
             match conn.run(step).await {
                 Ok(None) => continue,
+                // A client may close as soon as it has sent LOGOUT, without reading the
+                // answer (RFC 9051 asks nothing more): the rest of the answer goes unheard.
+                Err(PeerErrorKind::ClientGone(_)) if after_logout && is_send => {
+                    for (j, rest) in steps.by_ref() {
+                        if !matches!(rest, Step::Send(_)) {
+                            let kind = PeerErrorKind::Script("the client closed after LOGOUT");
+                            return Err(fail(j + 1, rest.describe(), kind));
+                        }
+                    }
+                    ended = conn::Ended::Closed;
+                }
                 Ok(Some(end)) => ended = end,
                 // A client that hangs up while the peer writes is what an `ExpectEof` that
                 // follows asked for (a client that gives up on a flood).

@@ -334,6 +334,33 @@ impl ImapClient {
         self.request(Request::SetIdle(on)).await
     }
 
+    /// Ends the session without a round trip of its own: LOGOUT goes out once every command
+    /// issued before it has completed, and the connection closes as soon as LOGOUT is
+    /// written, without waiting for its answer (which tells a program nothing). Saves the round trip [`ImapClient::logout`] waits
+    /// for; the CLI ends every command this way. Returns once the connection is closed, or
+    /// after the command timeout, when it is cut with [`ImapClient::abort`]. Other handles on
+    /// the connection see their later commands fail with [`Error::ConnectionLost`].
+    ///
+    /// # Cancel safety
+    /// Cancel safe once the request is queued: LOGOUT goes out and the connection closes all
+    /// the same.
+    pub async fn disconnect(&self) {
+        let (done, closed) = tokio::sync::oneshot::channel();
+        if self.request(Request::Disconnect { done }).await.is_err() {
+            return;
+        }
+        let wait = self.inner.options.timeouts.command;
+        if with_timeout(wait, "disconnect", async {
+            let _ = closed.await;
+            Ok(())
+        })
+        .await
+        .is_err()
+        {
+            self.abort();
+        }
+    }
+
     /// Ends the connection at once, without LOGOUT: every command waiting fails with
     /// [`Error::ConnectionLost`]. For a link found dead, where LOGOUT would wait forever.
     pub fn abort(&self) {

@@ -24,7 +24,7 @@ use mailbag_proto::imap::types::{Capability, Data, FetchItem, SeqNum, StatusText
 use mailbag_proto::imap::Command;
 use mailbag_proto::sasl::SaslClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::trace;
 
 use super::notify::ImapEvent;
@@ -75,6 +75,11 @@ pub(crate) enum Request {
         reply: mpsc::Sender<Reply>,
     },
     SetIdle(bool),
+    /// LOGOUT (the core sends it once the commands before it are done), then close as soon
+    /// as it is written, without waiting for its answer; `done` fires once closed.
+    Disconnect {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// What handles may read without asking the task.
@@ -133,6 +138,8 @@ pub(crate) struct Connection {
     literal_in: Option<mpsc::Receiver<Bytes>>,
     /// The core's view generation last copied into `shared`.
     published_view: Option<u64>,
+    /// Set by [`Request::Disconnect`]: fired once the connection is closed.
+    disconnect: Option<oneshot::Sender<()>>,
 }
 
 impl Connection {
@@ -166,6 +173,7 @@ impl Connection {
             literal_sources: HashMap::new(),
             literal_in: None,
             published_view: None,
+            disconnect: None,
         }
     }
 
@@ -189,10 +197,17 @@ impl Connection {
         for (_, route) in self.replies.drain() {
             let _ = route.tx.send(Reply::Failed(reason.for_each_waiter())).await;
         }
-        let _ = self
-            .notifications
-            .try_send(ImapEvent::ConnectionLost { detail });
+        let done = self.disconnect.take();
+        // The program ended the session itself: nothing was lost.
+        if done.is_none() {
+            let _ = self
+                .notifications
+                .try_send(ImapEvent::ConnectionLost { detail });
+        }
         let _ = self.stream.shutdown().await;
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
     }
 
     async fn run_inner(&mut self) -> Result<(), Error> {
@@ -212,7 +227,10 @@ impl Connection {
             }
             // No handle is left and nobody listens for the commands still running (a FETCH
             // stream dropped mid-body): nothing more to do, however long the server goes on.
-            if !requests_open && self.replies.values().all(|r| r.tx.is_closed()) {
+            // After a disconnect request only LOGOUT's unheard answer may be left: close.
+            if (!requests_open || self.disconnect.is_some())
+                && self.replies.values().all(|r| r.tx.is_closed())
+            {
                 return Ok(());
             }
             let deadline = self.core.poll_timeout();
@@ -300,6 +318,15 @@ impl Connection {
                 }
             },
             Request::SetIdle(on) => self.core.set_idle(now, on),
+            Request::Disconnect { done } => {
+                // LOGOUT's answer goes nowhere: its route is closed from the start, so the
+                // loop closes the connection once the earlier commands are done.
+                let (tx, _) = mpsc::channel(1);
+                if let Ok(id) = self.core.submit(now, Command::Logout) {
+                    self.replies.insert(id, Route::new(tx, false));
+                }
+                self.disconnect = Some(done);
+            }
         }
     }
 
