@@ -91,7 +91,7 @@ mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
 quick = meta.get("quick") == "1"
 n = int(meta.get("n", "0"))
 
-POP3_TOOLS = {"raw-pop3", "mailbag-pop3", "poplib", "fetchmail", "getmail6"}
+POP3_TOOLS = {"raw-pop3", "raw-pop3-maildir", "mailbag-pop3", "poplib", "fetchmail", "getmail6"}
 TITLES = collections.OrderedDict([
     ("B1-plain", "B1: %s messages of about 50 KB, plain TCP" % format(n, ",")),
     ("B1-tls", "B1: %s messages of about 50 KB, TLS (IMAPS)" % format(n, ",")),
@@ -106,6 +106,8 @@ TITLES = collections.OrderedDict([
 TOOL_TEXT = {
     "raw": "raw limit (bench/peers raw-imap)",
     "raw-pop3": "raw limit (bench/peers raw-pop3, all RETR pipelined)",
+    "raw-maildir": "raw limit writing Maildir (raw-imap `--maildir`)",
+    "raw-pop3-maildir": "raw POP3 limit writing Maildir (raw-pop3 `--maildir`)",
     "mailbag-maildir": "**mailbag** download → Maildir",
     "mailbag-mbox": "**mailbag** download → mbox",
     "mailbag-pop3": "**mailbag** download pop3:// → Maildir",
@@ -356,6 +358,22 @@ for case in ("B1", "B2"):
     if a and b and a["wall"] and b["wall"]:
         derived.append("%s: the raw limit over TLS took %s against %s in plain TCP (%.1fx)." % (
             case, fmt_s(b["wall"]), fmt_s(a["wall"]), b["wall"] / a["wall"]))
+for case in ("B1-plain", "B1-tls", "B2-plain", "B2-tls"):
+    t = by_case.get(case, {})
+    r = summary(t["raw-maildir"]) if "raw-maildir" in t else None
+    m = summary(t["mailbag-maildir"]) if "mailbag-maildir" in t else None
+    if r and m and r["wall"] and m["wall"]:
+        derived.append("%s: the raw limit writing Maildir took %s, mailbag → Maildir %s: mailbag at "
+                       "%.2fx of the limit of a client that stores the mail." % (
+                           case, fmt_s(r["wall"]), fmt_s(m["wall"]), r["wall"] / m["wall"]))
+for case in ("B5-50k", "B5-2k"):
+    t = by_case.get(case, {})
+    r = summary(t["raw-pop3-maildir"]) if "raw-pop3-maildir" in t else None
+    m = summary(t["mailbag-pop3"]) if "mailbag-pop3" in t else None
+    if r and m and r["wall"] and m["wall"]:
+        derived.append("%s: the raw POP3 limit writing Maildir took %s, mailbag %s: mailbag at "
+                       "%.2fx of the limit of a client that stores the mail." % (
+                           case, fmt_s(r["wall"]), fmt_s(m["wall"]), r["wall"] / m["wall"]))
 if derived:
     w("## Notes")
     w("")

@@ -176,6 +176,13 @@ port_of() { if [ "$1" = tls ]; then echo "$SRV_IMAPS_PORT"; else echo "$SRV_IMAP
 tool_raw() {
     measure "$1" raw "$2" none - -- "$PEERS/raw-imap" "$3" "$(port_of "$3")" "$U" INBOX "$SRV_CA_FILE"
 }
+# The limit of a client that stores the mail: raw-imap writing each message to a Maildir file
+# as mailbag's writer does (no parsing, no state).
+tool_raw_maildir() {
+    local d=$D/raw-maildir; fresh "$d"
+    measure "$1" raw-maildir "$2" maildir "$d" -- "$PEERS/raw-imap" "$3" "$(port_of "$3")" "$U" INBOX \
+        "$SRV_CA_FILE" --maildir "$d"
+}
 mailbag_url() { # MODE
     if [ "$1" = tls ]; then echo "imaps://$U@127.0.0.1:$SRV_IMAPS_PORT/INBOX"
     else echo "imap://$U@127.0.0.1:$SRV_IMAP_PORT/INBOX"; fi
@@ -249,6 +256,10 @@ tool_async_imap() {
 
 # POP3 tools (plain POP3, no DELE: the maildrop stays as it is).
 tool_raw_pop3() { measure "$1" raw-pop3 "$2" none - -- "$PEERS/raw-pop3" "$SRV_POP3_PORT" "$U"; }
+tool_raw_pop3_maildir() {
+    local d=$D/raw-pop3-maildir; fresh "$d"
+    measure "$1" raw-pop3-maildir "$2" maildir "$d" -- "$PEERS/raw-pop3" "$SRV_POP3_PORT" "$U" --maildir "$d"
+}
 tool_mailbag_pop3() {
     local d=$D/mailbag-pop3; fresh "$d"
     measure "$1" mailbag-pop3 "$2" maildir "$d" -- "$BIN/mailbag" download "pop3://$U@127.0.0.1:$SRV_POP3_PORT" \
@@ -304,12 +315,12 @@ EOF
         "$VENV/bin/getmail" --getmaildir "$gm" --rcfile "$gm/getmailrc"
 }
 
-IMAP_TOOLS="raw mailbag_maildir mailbag_mbox mbsync_default mbsync_nocompress imaplib imapclient async_imap"
+IMAP_TOOLS="raw raw_maildir mailbag_maildir mailbag_mbox mbsync_default mbsync_nocompress imaplib imapclient async_imap"
 # mbsync with COMPRESS takes 85-100 s per 500 MB run here (Dovecot's deflate): measured in
 # plain TCP only (B1, B2), which shows what compression costs on loopback; TLS and B3 skip it
 # to keep the whole run under 20 minutes.
-IMAP_TOOLS_FAST="raw mailbag_maildir mailbag_mbox mbsync_nocompress imaplib imapclient async_imap"
-POP3_TOOLS="raw_pop3 mailbag_pop3 poplib fetchmail getmail"
+IMAP_TOOLS_FAST="raw raw_maildir mailbag_maildir mailbag_mbox mbsync_nocompress imaplib imapclient async_imap"
+POP3_TOOLS="raw_pop3 raw_pop3_maildir mailbag_pop3 poplib fetchmail getmail"
 
 # run_case CASE MODE REPS TOOLS...: every tool once per repetition, in turn.
 run_case() {

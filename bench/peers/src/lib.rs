@@ -1,5 +1,6 @@
 //! Shared bits of the bench peers: argument reading and a TLS client config that trusts
 //! one CA file.
+use std::io::Write;
 use std::sync::Arc;
 
 /// The password, from MAILBAG_PASSWORD (as mailbag itself takes it).
@@ -35,4 +36,83 @@ pub fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// The least a client that stores each message in a Maildir does, as mailbag's writer does
+/// it: each message created in `tmp/`, CRLF written as LF, gathered in a 64 KB buffer; every
+/// 256 messages and at the end each file is fsync'd and renamed into `new/`, and `new/` is
+/// fsync'd.
+pub struct MaildirSink {
+    dir: std::path::PathBuf,
+    file: Option<(std::fs::File, std::path::PathBuf, String)>,
+    n: u64,
+    unsynced: Vec<(std::fs::File, std::path::PathBuf, String)>,
+    pid: u32,
+    last_cr: bool,
+    out: Vec<u8>,
+}
+
+impl MaildirSink {
+    pub fn new(dir: std::path::PathBuf) -> MaildirSink {
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        MaildirSink {
+            dir,
+            file: None,
+            n: 0,
+            unsynced: Vec::new(),
+            pid: std::process::id(),
+            last_cr: false,
+            out: Vec::with_capacity(1 << 18),
+        }
+    }
+    pub fn begin(&mut self) {
+        self.n += 1;
+        let name = format!("{}.M{}P{}.raw", self.n, self.n, self.pid);
+        let tmp = self.dir.join("tmp").join(&name);
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .unwrap();
+        self.file = Some((f, tmp, name));
+        self.last_cr = false;
+    }
+    /// Writes `bytes` with every CRLF as LF.
+    pub fn write(&mut self, bytes: &[u8]) {
+        let Some((f, _, _)) = self.file.as_mut() else { return };
+        for &b in bytes {
+            if self.last_cr && b != b'\n' {
+                self.out.push(b'\r');
+            }
+            self.last_cr = b == b'\r';
+            if !self.last_cr {
+                self.out.push(b);
+            }
+        }
+        if self.out.len() >= 1 << 16 {
+            f.write_all(&self.out).unwrap();
+            self.out.clear();
+        }
+    }
+    pub fn finish(&mut self) {
+        let Some((mut f, tmp, name)) = self.file.take() else { return };
+        if self.last_cr {
+            self.out.push(b'\r');
+        }
+        f.write_all(&self.out).unwrap();
+        self.out.clear();
+        self.unsynced.push((f, tmp, name));
+        if self.unsynced.len() == 256 {
+            self.sync();
+        }
+    }
+    pub fn sync(&mut self) {
+        for (f, tmp, name) in self.unsynced.drain(..) {
+            f.sync_all().unwrap();
+            std::fs::rename(&tmp, self.dir.join("new").join(name)).unwrap();
+        }
+        std::fs::File::open(self.dir.join("new")).unwrap().sync_all().unwrap();
+    }
 }

@@ -1,9 +1,13 @@
 //! The IMAP limit: logs in, selects, sends `UID FETCH 1:* BODY.PEEK[]` (all commands
 //! pipelined in one write) and discards every byte, counting literal bytes and messages.
 //!
-//! raw-imap plain|tls PORT USER FOLDER [CA_FILE] [--check]
+//! raw-imap plain|tls PORT USER FOLDER [CA_FILE] [--check] [--maildir DIR]
 //! With --check it only logs in and selects (the "anything new?" floor of case B4) and
 //! prints the UIDNEXT it saw.
+//! With --maildir it is the limit of a client that stores the mail: each message goes to its
+//! own file as mailbag's Maildir writer does it (created in DIR/tmp, CRLF written as LF; every
+//! 256 messages and at the end each file is fsync'd and renamed into DIR/new, and DIR/new is
+//! fsync'd), and nothing else: no parsing, no state, no checks.
 //! Prints: `messages=N bytes=B round_trips=R`.
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -11,7 +15,19 @@ use std::net::TcpStream;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let check = args.iter().any(|a| a == "--check");
-    let args: Vec<&String> = args.iter().filter(|a| *a != "--check").collect();
+    let maildir = args
+        .iter()
+        .position(|a| a == "--maildir")
+        .map(|i| std::path::PathBuf::from(&args[i + 1]));
+    let args: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            *a != "--check" && *a != "--maildir" && (*i == 0 || args[i - 1] != "--maildir")
+        })
+        .map(|(_, a)| a)
+        .collect();
+    let mut store = maildir.map(mailbag_bench_peers::MaildirSink::new);
     let (mode, port, user, folder) = (args[0].as_str(), args[1], args[2], args[3]);
     let tcp = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
     tcp.set_nodelay(true).unwrap();
@@ -52,8 +68,16 @@ fn main() {
     loop {
         if skip > 0 {
             let take = skip.min(end - start);
+            if let Some(st) = store.as_mut() {
+                st.write(&buf[start..start + take]);
+            }
             start += take;
             skip -= take;
+            if skip == 0 {
+                if let Some(st) = store.as_mut() {
+                    st.finish();
+                }
+            }
         }
         if skip == 0 {
             if let Some(i) = buf[start..end].iter().position(|&b| b == b'\n') {
@@ -75,6 +99,12 @@ fn main() {
                     skip = n;
                     bytes += n as u64;
                     messages += 1;
+                    if let Some(st) = store.as_mut() {
+                        st.begin();
+                        if n == 0 {
+                            st.finish();
+                        }
+                    }
                     continue;
                 }
                 if let Some(p) = find(line, b"[UIDNEXT ") {
@@ -113,6 +143,9 @@ fn main() {
             break;
         }
         end += n;
+    }
+    if let Some(st) = store.as_mut() {
+        st.sync();
     }
     if check {
         println!("messages=0 bytes=0 round_trips=1 uidnext={uidnext}");
@@ -196,3 +229,4 @@ impl Write for Tls {
 
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
+
