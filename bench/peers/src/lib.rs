@@ -39,17 +39,15 @@ pub fn quote(s: &str) -> String {
 }
 
 /// The least a client that stores each message in a Maildir does, as mailbag's writer does
-/// it: each message created in `tmp/`, CRLF written as LF, gathered in a 64 KB buffer; every
-/// 256 messages and at the end each file is fsync'd and renamed into `new/`, and `new/` is
-/// fsync'd.
+/// it: each message created in `tmp/` and written as received through an 8 KB `BufWriter`
+/// (larger pieces go straight to `write(2)`); every 256 messages and at the end each file is
+/// fsync'd and renamed into `new/`, and `new/` is fsync'd.
 pub struct MaildirSink {
     dir: std::path::PathBuf,
-    file: Option<(std::fs::File, std::path::PathBuf, String)>,
+    file: Option<(std::io::BufWriter<std::fs::File>, std::path::PathBuf, String)>,
     n: u64,
     unsynced: Vec<(std::fs::File, std::path::PathBuf, String)>,
     pid: u32,
-    last_cr: bool,
-    out: Vec<u8>,
 }
 
 impl MaildirSink {
@@ -63,8 +61,6 @@ impl MaildirSink {
             n: 0,
             unsynced: Vec::new(),
             pid: std::process::id(),
-            last_cr: false,
-            out: Vec::with_capacity(1 << 18),
         }
     }
     pub fn begin(&mut self) {
@@ -76,34 +72,16 @@ impl MaildirSink {
             .create_new(true)
             .open(&tmp)
             .unwrap();
-        self.file = Some((f, tmp, name));
-        self.last_cr = false;
+        self.file = Some((std::io::BufWriter::with_capacity(8192, f), tmp, name));
     }
-    /// Writes `bytes` with every CRLF as LF.
     pub fn write(&mut self, bytes: &[u8]) {
-        let Some((f, _, _)) = self.file.as_mut() else { return };
-        for &b in bytes {
-            if self.last_cr && b != b'\n' {
-                self.out.push(b'\r');
-            }
-            self.last_cr = b == b'\r';
-            if !self.last_cr {
-                self.out.push(b);
-            }
-        }
-        if self.out.len() >= 1 << 16 {
-            f.write_all(&self.out).unwrap();
-            self.out.clear();
+        if let Some((f, _, _)) = self.file.as_mut() {
+            f.write_all(bytes).unwrap();
         }
     }
     pub fn finish(&mut self) {
-        let Some((mut f, tmp, name)) = self.file.take() else { return };
-        if self.last_cr {
-            self.out.push(b'\r');
-        }
-        f.write_all(&self.out).unwrap();
-        self.out.clear();
-        self.unsynced.push((f, tmp, name));
+        let Some((f, tmp, name)) = self.file.take() else { return };
+        self.unsynced.push((f.into_inner().unwrap(), tmp, name));
         if self.unsynced.len() == 256 {
             self.sync();
         }

@@ -5,7 +5,7 @@
 //! With --check it only logs in and selects (the "anything new?" floor of case B4) and
 //! prints the UIDNEXT it saw.
 //! With --maildir it is the limit of a client that stores the mail: each message goes to its
-//! own file as mailbag's Maildir writer does it (created in DIR/tmp, CRLF written as LF; every
+//! own file as mailbag's Maildir writer does it (created in DIR/tmp, written as received; every
 //! 256 messages and at the end each file is fsync'd and renamed into DIR/new, and DIR/new is
 //! fsync'd), and nothing else: no parsing, no state, no checks.
 //! Prints: `messages=N bytes=B round_trips=R`.

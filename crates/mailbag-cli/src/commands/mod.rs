@@ -42,7 +42,20 @@ pub fn run(cli: Cli) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(dispatch(cli, out))
+    // The command runs as a task on a worker, not in `block_on` on this thread: the
+    // connection task that feeds it then wakes it on the same worker (tokio's LIFO slot), not
+    // across threads. Through `block_on`, every response handed over cost a futex wake and an
+    // epoll wait (issue 8: 15,875 futex and 8,175 epoll_wait calls for 10,000 messages,
+    // against 57 and 286 now).
+    runtime.block_on(async move {
+        match tokio::spawn(dispatch(cli, out)).await {
+            Ok(result) => result,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => Err(CliError::failed(format!("the command was cancelled: {e}"))),
+            },
+        }
+    })
 }
 
 async fn dispatch(cli: Cli, out: Output) -> Result<()> {
