@@ -108,6 +108,26 @@ impl TlsConfig {
             .with_no_client_auth())
     }
 
+    /// For a connection that never starts TLS ([`crate::Security::Plaintext`]): trusts no
+    /// root at all, so it could not verify any server, and costs no reading of the platform's
+    /// roots (a few milliseconds at every start of the CLI).
+    pub(crate) fn trusting_nothing() -> Result<TlsConfig, Error> {
+        static NONE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+        if let Some(config) = NONE.get() {
+            return Ok(TlsConfig {
+                config: config.clone(),
+            });
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| config_error(Path::new("-"), &e.to_string()))?
+            .with_root_certificates(RootCertStore::empty())
+            .with_no_client_auth();
+        let config = NONE.get_or_init(|| Arc::new(config)).clone();
+        Ok(TlsConfig { config })
+    }
+
     /// Wraps a rustls configuration built by the caller (client certificates, pinning, ...).
     pub fn from_client_config(config: Arc<ClientConfig>) -> TlsConfig {
         TlsConfig { config }

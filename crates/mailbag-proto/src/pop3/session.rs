@@ -33,8 +33,12 @@ use super::types::{Greeting, ListEntry, ParseError, Stat, StatusLine, UidlEntry}
 use crate::sasl::{SaslClient, SaslError};
 use crate::secret::Secret;
 
-/// Default number of commands in flight when pipelining.
-pub const DEFAULT_WINDOW: usize = 64;
+/// Default number of commands in flight when pipelining (RFC 2449 section 6.6). 512 RETR
+/// commands are about 6 KB, well inside any TCP send buffer, so writing them never blocks
+/// while the server blocks writing its answers; and they keep the server busy while the
+/// client stores what it received (issue 8: 10,000 x 2 KB took about 10 % less wall time
+/// than with 64).
+pub const DEFAULT_WINDOW: usize = 512;
 
 /// Largest LIST / UIDL / CAPA reply kept in memory, in bytes (each line counted with one
 /// byte for its end, so empty lines count too): 64 MiB is UIDL for about a million messages;

@@ -46,6 +46,7 @@ impl Pop3Client {
     /// Not cancel safe: a cancelled connect leaves nothing to reuse.
     pub async fn connect(options: ConnectOptions) -> Result<Pop3Client, Error> {
         let tls = match (&options.ca_file, options.only_ca_file) {
+            _ if options.security == Security::Plaintext => TlsConfig::trusting_nothing()?,
             (Some(ca), true) => TlsConfig::with_only_ca_file(ca)?,
             (ca, _) => TlsConfig::new(ca.as_deref())?,
         };

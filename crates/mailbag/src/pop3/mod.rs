@@ -74,7 +74,7 @@ pub struct ConnectOptions {
 
 impl ConnectOptions {
     /// Options with the defaults: the port of `security` (995 implicit, else 110), the
-    /// platform's roots, default timeouts, a window of 64 commands.
+    /// platform's roots, default timeouts, a window of [`mailbag_proto::pop3::DEFAULT_WINDOW`] commands.
     pub fn new(host: impl Into<String>, security: Security) -> Self {
         let port = if security == Security::Implicit {
             995
