@@ -6,11 +6,11 @@
 
 use bytes::Bytes;
 
-use super::cursor::{to_text, Cursor, PResult};
+use super::cursor::{Cursor, PResult};
 use super::data::value;
 use crate::imap::types::{
     Address, AddressEntry, BodyFields, BodyStructure, Disposition, Envelope, MultiExtension,
-    SingleExtension, SingleKind,
+    SingleExtension, SingleKind, Text,
 };
 
 /// `envelope = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to
@@ -244,7 +244,7 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
 fn ext_tail(
     c: &mut Cursor,
     disposition: &mut Option<Disposition>,
-    language: &mut Vec<String>,
+    language: &mut Vec<Text>,
     location: &mut Option<Bytes>,
     more: &mut Vec<crate::imap::types::Value>,
 ) -> PResult<()> {
@@ -261,7 +261,9 @@ fn ext_tail(
     *language = if c.peek() == Some(b'(') {
         c.paren_list(|c| c.text_nstring())?
     } else {
-        c.nstring()?.map(|b| vec![to_text(&b)]).unwrap_or_default()
+        c.nstring()?
+            .map(|b| vec![Text::from_wire(&b)])
+            .unwrap_or_default()
     };
     c.sp();
     if c.peek() == Some(b')') {
@@ -283,7 +285,7 @@ fn ext_tail(
 fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
     if c.peek() != Some(b'(') {
         return Ok(c.nstring()?.map(|k| Disposition {
-            kind: to_text(&k),
+            kind: Text::from_wire(&k),
             params: Vec::new(),
         }));
     }
@@ -304,17 +306,17 @@ fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
 
 /// `body-fld-param = "(" string SP string *(SP string SP string) ")" / nil`, tolerating an
 /// empty list, NIL values and an odd count.
-fn params(c: &mut Cursor) -> PResult<Vec<(String, Bytes)>> {
+fn params(c: &mut Cursor) -> PResult<Vec<(Text, Bytes)>> {
     if c.peek() != Some(b'(') {
         c.nstring()?;
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    let mut key: Option<String> = None;
+    let mut key: Option<Text> = None;
     c.paren_each(|c| {
         let v = c.nstring()?;
         match key.take() {
-            None => key = Some(v.map(|k| to_text(&k)).unwrap_or_default()),
+            None => key = Some(v.map(|k| Text::from_wire(&k)).unwrap_or_default()),
             Some(k) => out.push((k, v.unwrap_or_default())),
         }
         Ok(())

@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 use super::{Limits, SyntaxError};
+use crate::imap::types::Text;
 
 /// The outcome of a parse step.
 pub(crate) type PResult<T> = Result<T, SyntaxError>;
@@ -384,8 +385,11 @@ impl<'l> Cursor<'l> {
     }
 
     /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
-    pub(crate) fn text_nstring(&mut self) -> PResult<String> {
-        Ok(self.nstring()?.map(|b| to_text(&b)).unwrap_or_default())
+    pub(crate) fn text_nstring(&mut self) -> PResult<Text> {
+        Ok(self
+            .nstring()?
+            .map(|b| Text::from_wire(&b))
+            .unwrap_or_default())
     }
 
     /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::text::Text;
+
 /// A command tag: the atom a client puts before a command and the server repeats in the
 /// command's completion. The client state machine makes them; this type only guarantees they
 /// can go on the wire (non-empty, `ASTRING-CHAR` except `+`).
@@ -80,33 +82,38 @@ pub enum Flag {
     MayCreate,
     /// A keyword such as `$Forwarded` or `NonJunk`. Kept as sent, including the `[` and `]`
     /// some servers let through.
-    Keyword(String),
+    Keyword(Text),
     /// Another `\`-prefixed flag (the text after the backslash).
-    Extension(String),
+    Extension(Text),
 }
 
 impl Flag {
     /// The flag for its wire form (`\Seen`, `$Junk`, ...); system flags match without regard
     /// to case, as RFC 9051 says atoms do.
     pub fn from_wire(s: &str) -> Flag {
-        match s.strip_prefix('\\') {
-            Some(name) => match name.to_ascii_lowercase().as_str() {
-                "seen" => Flag::Seen,
-                "answered" => Flag::Answered,
-                "flagged" => Flag::Flagged,
-                "deleted" => Flag::Deleted,
-                "draft" => Flag::Draft,
-                "recent" => Flag::Recent,
-                "*" => Flag::MayCreate,
-                _ => Flag::Extension(name.to_string()),
-            },
-            None => Flag::Keyword(s.to_string()),
+        let Some(name) = s.strip_prefix('\\') else {
+            return Flag::Keyword(Text::from(s));
+        };
+        const SYSTEM: [(&str, Flag); 7] = [
+            ("seen", Flag::Seen),
+            ("answered", Flag::Answered),
+            ("flagged", Flag::Flagged),
+            ("deleted", Flag::Deleted),
+            ("draft", Flag::Draft),
+            ("recent", Flag::Recent),
+            ("*", Flag::MayCreate),
+        ];
+        for (word, flag) in SYSTEM {
+            if name.eq_ignore_ascii_case(word) {
+                return flag;
+            }
         }
+        Flag::Extension(Text::from(name))
     }
 
     /// A keyword flag, or `None` if `s` is empty or holds a byte not allowed in an atom.
     pub fn keyword(s: &str) -> Option<Flag> {
-        (!s.is_empty() && s.bytes().all(is_atom_char)).then(|| Flag::Keyword(s.to_string()))
+        (!s.is_empty() && s.bytes().all(is_atom_char)).then(|| Flag::Keyword(Text::from(s)))
     }
 }
 
