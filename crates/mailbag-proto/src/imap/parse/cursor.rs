@@ -30,10 +30,12 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub(crate) fn set_pos(&mut self, pos: usize) {
         self.pos = pos;
     }
@@ -45,19 +47,23 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    #[inline]
     pub(crate) fn peek(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
     }
 
+    #[inline]
     pub(crate) fn rest(&self) -> &[u8] {
         self.buf.get(self.pos..).unwrap_or_default()
     }
 
+    #[inline]
     pub(crate) fn bump(&mut self) {
         self.pos = self.pos.saturating_add(1).min(self.buf.len());
     }
 
     /// Consumes `b` if it is next.
+    #[inline]
     pub(crate) fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.bump();
@@ -67,6 +73,7 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    #[inline]
     pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> PResult<()> {
         if self.eat(b) {
             Ok(())
@@ -76,6 +83,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// `SP`, tolerantly: any number of spaces, including none (servers drop and double them).
+    #[inline]
     pub(crate) fn sp(&mut self) {
         while self.peek() == Some(b' ') {
             self.bump();
@@ -83,6 +91,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Consumes `word` (ASCII, any case) if it is next and not followed by more atom bytes.
+    #[inline]
     pub(crate) fn eat_word(&mut self, word: &str) -> bool {
         let w = word.as_bytes();
         let Some(end) = self.pos.checked_add(w.len()) else {
@@ -105,6 +114,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Takes bytes while `pred` holds.
+    #[inline]
     pub(crate) fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &[u8] {
         let start = self.pos;
         let len = self
@@ -117,6 +127,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Like [`Cursor::take_while`], as a zero-copy slice.
+    #[inline]
     pub(crate) fn take_bytes_while(&mut self, pred: impl Fn(u8) -> bool) -> Bytes {
         let start = self.pos;
         let len = self.take_while(pred).len();
@@ -155,6 +166,7 @@ impl<'l> Cursor<'l> {
         b
     }
 
+    #[inline]
     pub(crate) fn enter(&mut self) -> PResult<()> {
         self.depth = self.depth.saturating_add(1);
         if self.depth > self.limits.max_depth {
@@ -165,10 +177,12 @@ impl<'l> Cursor<'l> {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    #[inline]
     pub(crate) fn check_items(&self, n: usize) -> PResult<()> {
         if n >= self.limits.max_items {
             Err(SyntaxError::TooManyItems {
@@ -180,12 +194,14 @@ impl<'l> Cursor<'l> {
     }
 
     /// `number = 1*DIGIT` (32-bit)
+    #[inline]
     pub(crate) fn number(&mut self) -> PResult<u32> {
         let n = self.number64()?;
         u32::try_from(n).map_err(|_| self.err("32-bit number"))
     }
 
     /// `number64 = 1*DIGIT` (RFC 9051, 63-bit)
+    #[inline]
     pub(crate) fn number64(&mut self) -> PResult<u64> {
         let start = self.pos;
         let digits = self.take_while(|b| b.is_ascii_digit());
@@ -235,6 +251,7 @@ impl<'l> Cursor<'l> {
 
     /// `atom = 1*ATOM-CHAR`, tolerantly: any bytes up to a space, parenthesis, bracket end or
     /// line end.
+    #[inline]
     pub(crate) fn atom(&mut self) -> PResult<&[u8]> {
         let start = self.pos;
         let a = self.take_while(|b| is_token_byte(b) && b != b']');
@@ -250,6 +267,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// `string = quoted / literal`
+    #[inline]
     pub(crate) fn string(&mut self) -> PResult<Bytes> {
         match self.peek() {
             Some(b'"') => self.quoted(),
@@ -259,11 +277,12 @@ impl<'l> Cursor<'l> {
     }
 
     /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`, accepting 8-bit bytes and any escaped byte.
+    #[inline]
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
         self.expect(b'"', "quoted string")?;
         let start = self.pos;
         let rest = self.rest();
-        let Some(end) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
+        let Some(end) = find_quote_end(rest) else {
             return Err(self.err("closing quote"));
         };
         match rest.get(end) {
@@ -347,6 +366,7 @@ impl<'l> Cursor<'l> {
 
     /// Whether a `string` starts here: `"`, `{`, or `~{` (literal8). A `~` followed by
     /// anything else is an atom character, as in the name `~peter/mail`.
+    #[inline]
     pub(crate) fn at_string(&self) -> bool {
         match self.peek() {
             Some(b'"' | b'{') => true,
@@ -357,6 +377,7 @@ impl<'l> Cursor<'l> {
 
     /// `nstring = string / nil`, tolerantly: an atom where a string belongs is taken as its
     /// text (some servers leave names unquoted).
+    #[inline]
     pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
         match self.peek() {
             _ if self.at_string() => self.string().map(Some),
@@ -385,6 +406,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
+    #[inline]
     pub(crate) fn text_nstring(&mut self) -> PResult<Text> {
         Ok(self
             .nstring()?
@@ -393,6 +415,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.
+    #[inline]
     pub(crate) fn paren_list<T>(
         &mut self,
         mut item: impl FnMut(&mut Self) -> PResult<T>,
@@ -406,6 +429,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// [`Cursor::paren_list`] handing each item to `item` as it is read, without collecting.
+    #[inline]
     pub(crate) fn paren_each(
         &mut self,
         mut item: impl FnMut(&mut Self) -> PResult<()>,
@@ -432,6 +456,40 @@ impl<'l> Cursor<'l> {
     }
 }
 
+/// The first `"`, `\\` or LF in `b`. Quoted strings are mostly short (names, dates,
+/// subjects), where memchr's vector setup costs more than the search: the first bytes are
+/// scanned eight at a time in a `u64`, the rest (if any) by memchr.
+fn find_quote_end(b: &[u8]) -> Option<usize> {
+    const SWAR_BYTES: usize = 64;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bit 7 of each byte of the result is set for a zero byte of `x` (and possibly for bytes
+    // above a zero byte, which the lowest match makes no matter).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut at = 0usize;
+    let mut chunks = b.chunks_exact(8);
+    for chunk in chunks.by_ref().take(SWAR_BYTES / 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        let m = zero(v ^ u64::from_le_bytes([b'"'; 8]))
+            | zero(v ^ u64::from_le_bytes([b'\\'; 8]))
+            | zero(v ^ u64::from_le_bytes([b'\n'; 8]));
+        if m != 0 {
+            return Some(at.saturating_add((m.trailing_zeros() >> 3) as usize));
+        }
+        at = at.saturating_add(8);
+    }
+    let rest = b.get(at..).unwrap_or_default();
+    if rest.len() < 8 {
+        return rest
+            .iter()
+            .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+            .map(|i| at.saturating_add(i));
+    }
+    memchr::memchr3(b'"', b'\\', b'\n', rest).map(|i| at.saturating_add(i))
+}
+
 /// Server text as a `String`: valid UTF-8 (nearly always, and ASCII) is checked by the fast
 /// validator and copied once; anything else is decoded lossily.
 pub(crate) fn to_text(b: &[u8]) -> String {
@@ -444,4 +502,29 @@ pub(crate) fn to_text(b: &[u8]) -> String {
 /// Bytes that can be part of a bare token (atom, flag, number): anything but the separators.
 pub(crate) fn is_token_byte(b: u8) -> bool {
     !matches!(b, b' ' | b'(' | b')' | b'\r' | b'\n' | b'"' | b'{') && b != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_quote_end;
+
+    #[test]
+    fn quote_end_matches_a_plain_search() {
+        let naive = |b: &[u8]| b.iter().position(|&c| matches!(c, b'"' | b'\\' | b'\n'));
+        for len in 0..150 {
+            for at in 0..=len {
+                for stop in [b'"', b'\\', b'\n', 0x80, 0xa2] {
+                    let mut b: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    if let Some(x) = b.get_mut(at) {
+                        *x = stop;
+                    }
+                    // A second stop further on must not win.
+                    if let Some(x) = b.get_mut(at + 3) {
+                        *x = b'"';
+                    }
+                    assert_eq!(find_quote_end(&b), naive(&b), "{len} {at} {stop}");
+                }
+            }
+        }
+    }
 }

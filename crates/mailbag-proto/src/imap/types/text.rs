@@ -23,7 +23,10 @@ pub struct Text(Repr);
 #[derive(Clone)]
 enum Repr {
     /// `buf[..len]`, always valid UTF-8 (only ever copied from a `&str`).
-    Inline { len: u8, buf: [u8; INLINE] },
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
     Heap(Box<str>),
 }
 
@@ -52,6 +55,14 @@ impl Text {
     /// Server bytes as text: valid UTF-8 (nearly always, and ASCII) as is, anything else
     /// decoded lossily.
     pub(crate) fn from_wire(b: &[u8]) -> Self {
+        // The usual case, a short ASCII token, is copied without the full UTF-8 check.
+        let mut buf = [0u8; INLINE];
+        if let (Some(dst), Ok(len)) = (buf.get_mut(..b.len()), u8::try_from(b.len())) {
+            if b.is_ascii() {
+                dst.copy_from_slice(b);
+                return Text(Repr::Inline { len, buf });
+            }
+        }
         match std::str::from_utf8(b) {
             Ok(s) => Text::from(s),
             Err(_) => Text::from(String::from_utf8_lossy(b).into_owned()),
