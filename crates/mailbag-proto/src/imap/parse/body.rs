@@ -60,7 +60,7 @@ fn skip_to_close(c: &mut Cursor) -> PResult<()> {
 fn addresses(c: &mut Cursor) -> PResult<Vec<AddressEntry>> {
     if c.peek() != Some(b'(') {
         // NIL, or a string where a list belongs (seen from broken servers): no addresses.
-        c.nstring()?;
+        c.skip_nstring()?;
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
@@ -261,9 +261,7 @@ fn ext_tail(
     *language = if c.peek() == Some(b'(') {
         c.paren_list(|c| c.text_nstring())?
     } else {
-        c.nstring()?
-            .map(|b| vec![Text::from_wire(&b)])
-            .unwrap_or_default()
+        c.nstring_text()?.map(|t| vec![t]).unwrap_or_default()
     };
     c.sp();
     if c.peek() == Some(b')') {
@@ -284,8 +282,8 @@ fn ext_tail(
 /// (some servers send `"inline"` alone) and a missing parameter list.
 fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
     if c.peek() != Some(b'(') {
-        return Ok(c.nstring()?.map(|k| Disposition {
-            kind: Text::from_wire(&k),
+        return Ok(c.nstring_text()?.map(|kind| Disposition {
+            kind,
             params: Vec::new(),
         }));
     }
@@ -308,16 +306,15 @@ fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
 /// empty list, NIL values and an odd count.
 fn params(c: &mut Cursor) -> PResult<Vec<(Text, Bytes)>> {
     if c.peek() != Some(b'(') {
-        c.nstring()?;
+        c.skip_nstring()?;
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
     let mut key: Option<Text> = None;
     c.paren_each(|c| {
-        let v = c.nstring()?;
         match key.take() {
-            None => key = Some(v.map(|k| Text::from_wire(&k)).unwrap_or_default()),
-            Some(k) => out.push((k, v.unwrap_or_default())),
+            None => key = Some(c.text_nstring()?),
+            Some(k) => out.push((k, c.nstring()?.unwrap_or_default())),
         }
         Ok(())
     })?;

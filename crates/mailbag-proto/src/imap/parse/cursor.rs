@@ -12,6 +12,13 @@ use crate::imap::types::Text;
 /// The outcome of a parse step.
 pub(crate) type PResult<T> = Result<T, SyntaxError>;
 
+/// Where a string's content is: a range of the frame, or (for a quoted string with escapes)
+/// an unescaped copy.
+enum Span {
+    At(usize, usize),
+    Owned(Vec<u8>),
+}
+
 /// Reading position in a frame.
 pub(crate) struct Cursor<'l> {
     buf: Bytes,
@@ -269,16 +276,24 @@ impl<'l> Cursor<'l> {
     /// `string = quoted / literal`
     #[inline]
     pub(crate) fn string(&mut self) -> PResult<Bytes> {
+        let s = self.string_span()?;
+        Ok(self.span_bytes(s))
+    }
+
+    /// [`Cursor::string`] as a [`Span`]: no `Bytes` is made (nor its reference count
+    /// touched) for a value that is read as text or thrown away.
+    #[inline]
+    fn string_span(&mut self) -> PResult<Span> {
         match self.peek() {
-            Some(b'"') => self.quoted(),
-            Some(b'{' | b'~') => self.literal(),
+            Some(b'"') => self.quoted_span(),
+            Some(b'{' | b'~') => self.literal_span(),
             _ => Err(self.err("string")),
         }
     }
 
     /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`, accepting 8-bit bytes and any escaped byte.
     #[inline]
-    pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
+    fn quoted_span(&mut self) -> PResult<Span> {
         self.expect(b'"', "quoted string")?;
         let start = self.pos;
         let rest = self.rest();
@@ -287,21 +302,27 @@ impl<'l> Cursor<'l> {
         };
         match rest.get(end) {
             Some(b'"') => {
-                let s = self.buf.slice(start..start.saturating_add(end));
-                self.pos = start.saturating_add(end).saturating_add(1);
-                return Ok(s);
+                let stop = start.saturating_add(end);
+                self.pos = stop.saturating_add(1);
+                return Ok(Span::At(start, stop));
             }
             Some(b'\n') => return Err(self.err("closing quote before line end")),
             _ => {}
         }
-        // Escapes present: unescape into a new buffer (rare: only names with `"` or `\`).
-        let mut out = Vec::with_capacity(end.saturating_add(16));
+        self.unescape(end)
+    }
+
+    /// The rest of a quoted string with escapes (rare: only names with `"` or `\`),
+    /// unescaped into a new buffer.
+    #[cold]
+    fn unescape(&mut self, hint: usize) -> PResult<Span> {
+        let mut out = Vec::with_capacity(hint.saturating_add(16));
         loop {
             match self.peek() {
                 None | Some(b'\n') => return Err(self.err("closing quote")),
                 Some(b'"') => {
                     self.bump();
-                    return Ok(Bytes::from(out));
+                    return Ok(Span::Owned(out));
                 }
                 Some(b'\\') => {
                     self.bump();
@@ -321,6 +342,24 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    /// The value of a span: a slice of the frame, or the unescaped copy.
+    #[inline]
+    fn span_bytes(&self, s: Span) -> Bytes {
+        match s {
+            Span::At(start, end) => self.buf.slice(start..end),
+            Span::Owned(v) => Bytes::from(v),
+        }
+    }
+
+    /// The bytes of a span, borrowed.
+    #[inline]
+    fn span_slice<'s>(&'s self, s: &'s Span) -> &'s [u8] {
+        match s {
+            Span::At(start, end) => self.buf.get(*start..*end).unwrap_or_default(),
+            Span::Owned(v) => v,
+        }
+    }
+
     /// The header of a literal: `"{" number64 ["+"] "}" CRLF` or `"~{" ...` (literal8).
     /// Returns the announced length.
     pub(crate) fn literal_header(&mut self) -> PResult<u64> {
@@ -336,22 +375,21 @@ impl<'l> Cursor<'l> {
 
     /// Whether a literal header here is the last thing of the frame: the framer cut the frame
     /// there to stream the literal's content.
-    pub(crate) fn literal_is_streamed(&self) -> Option<u64> {
+    /// The cursor does not move.
+    pub(crate) fn literal_is_streamed(&mut self) -> Option<u64> {
         if !matches!(self.peek(), Some(b'{' | b'~')) {
             return None;
         }
-        let mut probe = Cursor {
-            buf: self.buf.clone(),
-            pos: self.pos,
-            depth: 0,
-            limits: self.limits,
-        };
-        let n = probe.literal_header().ok()?;
-        (probe.pos == self.buf.len() && n > 0).then_some(n)
+        let start = self.pos;
+        let header = self.literal_header();
+        let at_end = self.pos == self.buf.len();
+        self.pos = start;
+        let n = header.ok()?;
+        (at_end && n > 0).then_some(n)
     }
 
-    /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8`, as a slice of the frame.
-    pub(crate) fn literal(&mut self) -> PResult<Bytes> {
+    /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8`, as a span of the frame.
+    fn literal_span(&mut self) -> PResult<Span> {
         let n = self.literal_header()?;
         let n = usize::try_from(n).map_err(|_| self.err("literal that fits memory"))?;
         let end = self
@@ -359,9 +397,9 @@ impl<'l> Cursor<'l> {
             .checked_add(n)
             .filter(|&e| e <= self.buf.len())
             .ok_or(self.err("literal data"))?;
-        let s = self.buf.slice(self.pos..end);
+        let start = self.pos;
         self.pos = end;
-        Ok(s)
+        Ok(Span::At(start, end))
     }
 
     /// Whether a `string` starts here: `"`, `{`, or `~{` (literal8). A `~` followed by
@@ -379,15 +417,34 @@ impl<'l> Cursor<'l> {
     /// text (some servers leave names unquoted).
     #[inline]
     pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
+        Ok(self.nstring_span()?.map(|s| self.span_bytes(s)))
+    }
+
+    /// [`Cursor::nstring`], skipped: the value is not wanted.
+    #[inline]
+    pub(crate) fn skip_nstring(&mut self) -> PResult<()> {
+        self.nstring_span().map(drop)
+    }
+
+    #[inline]
+    fn nstring_span(&mut self) -> PResult<Option<Span>> {
         match self.peek() {
-            _ if self.at_string() => self.string().map(Some),
+            _ if self.at_string() => self.string_span().map(Some),
             _ if self.eat_word("NIL") => Ok(None),
             _ => {
                 let start = self.pos;
                 self.atom()?;
-                Ok(Some(self.buf.slice(start..self.pos)))
+                Ok(Some(Span::At(start, self.pos)))
             }
         }
+    }
+
+    /// [`Cursor::nstring`] read as text; `None` for NIL.
+    #[inline]
+    pub(crate) fn nstring_text(&mut self) -> PResult<Option<Text>> {
+        Ok(self
+            .nstring_span()?
+            .map(|s| Text::from_wire(self.span_slice(&s))))
     }
 
     /// `astring = 1*ASTRING-CHAR / string`
@@ -408,10 +465,7 @@ impl<'l> Cursor<'l> {
     /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
     #[inline]
     pub(crate) fn text_nstring(&mut self) -> PResult<Text> {
-        Ok(self
-            .nstring()?
-            .map(|b| Text::from_wire(&b))
-            .unwrap_or_default())
+        Ok(self.nstring_text()?.unwrap_or_default())
     }
 
     /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.
