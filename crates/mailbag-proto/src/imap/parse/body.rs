@@ -15,10 +15,12 @@ use crate::imap::types::{
 
 /// `envelope = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to
 /// SP env-cc SP env-bcc SP env-in-reply-to SP env-message-id ")"`
-pub(crate) fn envelope(c: &mut Cursor) -> PResult<Envelope> {
+///
+/// Boxed, and filled in its box: an envelope is large, and moving it costs.
+pub(crate) fn envelope(c: &mut Cursor) -> PResult<Box<Envelope>> {
     c.expect(b'(', "( of envelope")?;
     c.enter()?;
-    let mut e = Envelope::default();
+    let mut e = Box::<Envelope>::default();
     // Each field in order; a server that stops early (or sends extra) is tolerated.
     for field in 0..10 {
         c.sp();
@@ -185,12 +187,14 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
         c.lenient_number()?
     };
     c.sp();
-    let is = |a: &str, b: &str| {
-        fields.media_type.eq_ignore_ascii_case(a) && fields.subtype.eq_ignore_ascii_case(b)
+    let is = |a: &[u8], b: &[u8]| {
+        fields.media_type.as_bytes().eq_ignore_ascii_case(a)
+            && fields.subtype.as_bytes().eq_ignore_ascii_case(b)
     };
-    let kind = if (is("MESSAGE", "RFC822") || is("MESSAGE", "GLOBAL")) && c.peek() == Some(b'(') {
+    let kind = if (is(b"MESSAGE", b"RFC822") || is(b"MESSAGE", b"GLOBAL")) && c.peek() == Some(b'(')
+    {
         // body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines
-        let envelope = Box::new(envelope(c)?);
+        let envelope = envelope(c)?;
         c.sp();
         let body = Box::new(body(c)?);
         c.sp();
@@ -204,7 +208,7 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
             body,
             lines,
         }
-    } else if fields.media_type.eq_ignore_ascii_case("TEXT") {
+    } else if fields.media_type.as_bytes().eq_ignore_ascii_case(b"TEXT") {
         let lines = if c.peek() == Some(b')') {
             0
         } else {

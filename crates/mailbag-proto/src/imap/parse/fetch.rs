@@ -31,7 +31,8 @@ pub(crate) fn msg_att(c: &mut Cursor, open: bool) -> PResult<FetchList> {
         c.expect(b'(', "( after FETCH")?;
     }
     let mut extra = 0usize;
-    let mut items = Vec::new();
+    // Room for a typical FETCH (UID, FLAGS, ENVELOPE, BODYSTRUCTURE, a body, ...) at once.
+    let mut items = Vec::with_capacity(8);
     loop {
         c.sp();
         match c.peek() {
@@ -95,7 +96,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
         "FLAGS" => FetchItem::Flags(c.paren_list(flag)?),
         "INTERNALDATE" => FetchItem::InternalDate(InternalDate::parse(&c.text_nstring()?)),
         "RFC822.SIZE" => FetchItem::Rfc822Size(c.lenient_number()?),
-        "ENVELOPE" => FetchItem::Envelope(Box::new(envelope(c)?)),
+        "ENVELOPE" => FetchItem::Envelope(envelope(c)?),
         "BODYSTRUCTURE" => FetchItem::BodyStructure(Box::new(body(c)?)),
         "BODY" if c.peek() != Some(b'[') => FetchItem::Body(Box::new(body(c)?)),
         "BODY" => {

@@ -91,24 +91,30 @@ impl Flag {
     /// The flag for its wire form (`\Seen`, `$Junk`, ...); system flags match without regard
     /// to case, as RFC 9051 says atoms do.
     pub fn from_wire(s: &str) -> Flag {
-        let Some(name) = s.strip_prefix('\\') else {
-            return Flag::Keyword(Text::from(s));
+        Flag::from_wire_bytes(s.as_bytes())
+    }
+
+    /// [`Flag::from_wire`] for the bytes a server sent (text that is not UTF-8 is read
+    /// lossily).
+    pub(crate) fn from_wire_bytes(s: &[u8]) -> Flag {
+        let Some(name) = s.strip_prefix(b"\\") else {
+            return Flag::Keyword(Text::from_wire(s));
         };
-        const SYSTEM: [(&str, Flag); 7] = [
-            ("seen", Flag::Seen),
-            ("answered", Flag::Answered),
-            ("flagged", Flag::Flagged),
-            ("deleted", Flag::Deleted),
-            ("draft", Flag::Draft),
-            ("recent", Flag::Recent),
-            ("*", Flag::MayCreate),
+        const SYSTEM: [(&[u8], Flag); 7] = [
+            (b"seen", Flag::Seen),
+            (b"answered", Flag::Answered),
+            (b"flagged", Flag::Flagged),
+            (b"deleted", Flag::Deleted),
+            (b"draft", Flag::Draft),
+            (b"recent", Flag::Recent),
+            (b"*", Flag::MayCreate),
         ];
         for (word, flag) in SYSTEM {
             if name.eq_ignore_ascii_case(word) {
                 return flag;
             }
         }
-        Flag::Extension(Text::from(name))
+        Flag::Extension(Text::from_wire(name))
     }
 
     /// A keyword flag, or `None` if `s` is empty or holds a byte not allowed in an atom.
