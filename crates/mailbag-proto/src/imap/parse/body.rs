@@ -117,17 +117,23 @@ pub(crate) fn body(c: &mut Cursor) -> PResult<BodyStructure> {
     c.expect(b'(', "( of body structure")?;
     c.enter()?;
     c.sp();
-    let b = if c.peek() == Some(b'(') {
-        multipart(c)?
+    // Each builds its value last, after the closing `)`, straight into the return slot: a
+    // structure is large, and moving it costs.
+    if c.peek() == Some(b'(') {
+        multipart(c)
     } else {
-        single(c)?
-    };
-    skip_to_close(c)?;
-    c.leave();
-    Ok(b)
+        single(c)
+    }
 }
 
-/// `body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]`
+/// The end of a `body`: any extra values, its `)`, one level up.
+fn close_body(c: &mut Cursor) -> PResult<()> {
+    skip_to_close(c)?;
+    c.leave();
+    Ok(())
+}
+
+/// `body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]`, and the `)` of its `body`.
 fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
     let mut parts = Vec::new();
     while c.peek() == Some(b'(') {
@@ -153,6 +159,7 @@ fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
         )?;
         Some(e)
     };
+    close_body(c)?;
     Ok(BodyStructure::Multi {
         parts,
         subtype,
@@ -160,7 +167,8 @@ fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
     })
 }
 
-/// `body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]`
+/// `body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]`,
+/// and the `)` of its `body`.
 fn single(c: &mut Cursor) -> PResult<BodyStructure> {
     let media_type = c.text_nstring()?;
     c.sp();
@@ -237,6 +245,7 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
         )?;
         Some(e)
     };
+    close_body(c)?;
     Ok(BodyStructure::Single {
         fields,
         kind,
