@@ -80,8 +80,11 @@ fn item(c: &mut Cursor) -> PResult<Att> {
     let long;
     let name: &str = match upper.get_mut(..name.len()) {
         Some(u) => {
-            u.copy_from_slice(name);
-            u.make_ascii_uppercase();
+            // A byte loop, not `copy_from_slice`: a call to memcpy costs more than these
+            // few bytes.
+            for (d, s) in u.iter_mut().zip(name) {
+                *d = s.to_ascii_uppercase();
+            }
             // Only ASCII letters, digits, '.' and '-' were taken.
             std::str::from_utf8(u).unwrap_or_default()
         }
