@@ -37,6 +37,11 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    /// The whole frame.
+    pub(crate) fn frame(&self) -> &Bytes {
+        &self.buf
+    }
+
     #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
