@@ -433,9 +433,12 @@ impl<'l> Cursor<'l> {
 
     #[inline]
     fn nstring_span(&mut self) -> PResult<Option<Span>> {
+        // One look at the first byte decides, as `at_string` and `eat_word` would.
         match self.peek() {
-            _ if self.at_string() => self.string_span().map(Some),
-            _ if self.eat_word("NIL") => Ok(None),
+            Some(b'"') => self.quoted_span().map(Some),
+            Some(b'{') => self.literal_span().map(Some),
+            Some(b'~') if self.at_string() => self.literal_span().map(Some),
+            Some(b'N' | b'n') if self.eat_word("NIL") => Ok(None),
             _ => {
                 let start = self.pos;
                 self.atom()?;

@@ -486,12 +486,14 @@ impl ResponseParser {
             self.expect_greeting = false;
             // A server that starts with something other than a greeting (or a recording
             // that does) still gets its first response read.
-            response::greeting(&mut c).map(Event::Response).or_else(|e| {
-                let mut c = Cursor::new(c.frame().clone(), &self.limits);
-                response::response(&mut c)
-                    .map(Event::Response)
-                    .map_err(|_| e)
-            })
+            response::greeting(&mut c)
+                .map(Event::Response)
+                .or_else(|e| {
+                    let mut c = Cursor::new(c.frame().clone(), &self.limits);
+                    response::response(&mut c)
+                        .map(Event::Response)
+                        .map_err(|_| e)
+                })
         } else {
             response::response(&mut c).map(Event::Response)
         };
