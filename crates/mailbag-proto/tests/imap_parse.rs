@@ -447,7 +447,7 @@ fn fetch_rfc_example() {
     };
     assert_eq!(
         fields.params,
-        vec![("CHARSET".to_string(), Bytes::from_static(b"US-ASCII"))]
+        vec![("CHARSET".into(), Bytes::from_static(b"US-ASCII"))]
     );
     assert_eq!(fields.size, 3028);
     assert_eq!(kind, &SingleKind::Text { lines: 92 });

@@ -6,19 +6,21 @@
 
 use bytes::Bytes;
 
-use super::cursor::{to_text, Cursor, PResult};
+use super::cursor::{Cursor, PResult};
 use super::data::value;
 use crate::imap::types::{
     Address, AddressEntry, BodyFields, BodyStructure, Disposition, Envelope, MultiExtension,
-    SingleExtension, SingleKind,
+    SingleExtension, SingleKind, Text,
 };
 
 /// `envelope = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to
 /// SP env-cc SP env-bcc SP env-in-reply-to SP env-message-id ")"`
-pub(crate) fn envelope(c: &mut Cursor) -> PResult<Envelope> {
+///
+/// Boxed, and filled in its box: an envelope is large, and moving it costs.
+pub(crate) fn envelope(c: &mut Cursor) -> PResult<Box<Envelope>> {
     c.expect(b'(', "( of envelope")?;
     c.enter()?;
-    let mut e = Envelope::default();
+    let mut e = Box::<Envelope>::default();
     // Each field in order; a server that stops early (or sends extra) is tolerated.
     for field in 0..10 {
         c.sp();
@@ -60,7 +62,7 @@ fn skip_to_close(c: &mut Cursor) -> PResult<()> {
 fn addresses(c: &mut Cursor) -> PResult<Vec<AddressEntry>> {
     if c.peek() != Some(b'(') {
         // NIL, or a string where a list belongs (seen from broken servers): no addresses.
-        c.nstring()?;
+        c.skip_nstring()?;
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
@@ -115,17 +117,23 @@ pub(crate) fn body(c: &mut Cursor) -> PResult<BodyStructure> {
     c.expect(b'(', "( of body structure")?;
     c.enter()?;
     c.sp();
-    let b = if c.peek() == Some(b'(') {
-        multipart(c)?
+    // Each builds its value last, after the closing `)`, straight into the return slot: a
+    // structure is large, and moving it costs.
+    if c.peek() == Some(b'(') {
+        multipart(c)
     } else {
-        single(c)?
-    };
-    skip_to_close(c)?;
-    c.leave();
-    Ok(b)
+        single(c)
+    }
 }
 
-/// `body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]`
+/// The end of a `body`: any extra values, its `)`, one level up.
+fn close_body(c: &mut Cursor) -> PResult<()> {
+    skip_to_close(c)?;
+    c.leave();
+    Ok(())
+}
+
+/// `body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]`, and the `)` of its `body`.
 fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
     let mut parts = Vec::new();
     while c.peek() == Some(b'(') {
@@ -151,6 +159,7 @@ fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
         )?;
         Some(e)
     };
+    close_body(c)?;
     Ok(BodyStructure::Multi {
         parts,
         subtype,
@@ -158,7 +167,8 @@ fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
     })
 }
 
-/// `body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]`
+/// `body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]`,
+/// and the `)` of its `body`.
 fn single(c: &mut Cursor) -> PResult<BodyStructure> {
     let media_type = c.text_nstring()?;
     c.sp();
@@ -185,12 +195,14 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
         c.lenient_number()?
     };
     c.sp();
-    let is = |a: &str, b: &str| {
-        fields.media_type.eq_ignore_ascii_case(a) && fields.subtype.eq_ignore_ascii_case(b)
+    let is = |a: &[u8], b: &[u8]| {
+        fields.media_type.as_bytes().eq_ignore_ascii_case(a)
+            && fields.subtype.as_bytes().eq_ignore_ascii_case(b)
     };
-    let kind = if (is("MESSAGE", "RFC822") || is("MESSAGE", "GLOBAL")) && c.peek() == Some(b'(') {
+    let kind = if (is(b"MESSAGE", b"RFC822") || is(b"MESSAGE", b"GLOBAL")) && c.peek() == Some(b'(')
+    {
         // body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines
-        let envelope = Box::new(envelope(c)?);
+        let envelope = envelope(c)?;
         c.sp();
         let body = Box::new(body(c)?);
         c.sp();
@@ -204,7 +216,7 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
             body,
             lines,
         }
-    } else if fields.media_type.eq_ignore_ascii_case("TEXT") {
+    } else if fields.media_type.as_bytes().eq_ignore_ascii_case(b"TEXT") {
         let lines = if c.peek() == Some(b')') {
             0
         } else {
@@ -233,6 +245,7 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
         )?;
         Some(e)
     };
+    close_body(c)?;
     Ok(BodyStructure::Single {
         fields,
         kind,
@@ -244,7 +257,7 @@ fn single(c: &mut Cursor) -> PResult<BodyStructure> {
 fn ext_tail(
     c: &mut Cursor,
     disposition: &mut Option<Disposition>,
-    language: &mut Vec<String>,
+    language: &mut Vec<Text>,
     location: &mut Option<Bytes>,
     more: &mut Vec<crate::imap::types::Value>,
 ) -> PResult<()> {
@@ -261,7 +274,7 @@ fn ext_tail(
     *language = if c.peek() == Some(b'(') {
         c.paren_list(|c| c.text_nstring())?
     } else {
-        c.nstring()?.map(|b| vec![to_text(&b)]).unwrap_or_default()
+        c.nstring_text()?.map(|t| vec![t]).unwrap_or_default()
     };
     c.sp();
     if c.peek() == Some(b')') {
@@ -282,8 +295,8 @@ fn ext_tail(
 /// (some servers send `"inline"` alone) and a missing parameter list.
 fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
     if c.peek() != Some(b'(') {
-        return Ok(c.nstring()?.map(|k| Disposition {
-            kind: to_text(&k),
+        return Ok(c.nstring_text()?.map(|kind| Disposition {
+            kind,
             params: Vec::new(),
         }));
     }
@@ -304,18 +317,17 @@ fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
 
 /// `body-fld-param = "(" string SP string *(SP string SP string) ")" / nil`, tolerating an
 /// empty list, NIL values and an odd count.
-fn params(c: &mut Cursor) -> PResult<Vec<(String, Bytes)>> {
+fn params(c: &mut Cursor) -> PResult<Vec<(Text, Bytes)>> {
     if c.peek() != Some(b'(') {
-        c.nstring()?;
+        c.skip_nstring()?;
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    let mut key: Option<String> = None;
+    let mut key: Option<Text> = None;
     c.paren_each(|c| {
-        let v = c.nstring()?;
         match key.take() {
-            None => key = Some(v.map(|k| to_text(&k)).unwrap_or_default()),
-            Some(k) => out.push((k, v.unwrap_or_default())),
+            None => key = Some(c.text_nstring()?),
+            Some(k) => out.push((k, c.nstring()?.unwrap_or_default())),
         }
         Ok(())
     })?;

@@ -7,9 +7,17 @@
 use bytes::Bytes;
 
 use super::{Limits, SyntaxError};
+use crate::imap::types::Text;
 
 /// The outcome of a parse step.
 pub(crate) type PResult<T> = Result<T, SyntaxError>;
+
+/// Where a string's content is: a range of the frame, or (for a quoted string with escapes)
+/// an unescaped copy.
+enum Span {
+    At(usize, usize),
+    Owned(Vec<u8>),
+}
 
 /// Reading position in a frame.
 pub(crate) struct Cursor<'l> {
@@ -29,10 +37,17 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    /// The whole frame.
+    pub(crate) fn frame(&self) -> &Bytes {
+        &self.buf
+    }
+
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     pub(crate) fn set_pos(&mut self, pos: usize) {
         self.pos = pos;
     }
@@ -44,19 +59,23 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    #[inline]
     pub(crate) fn peek(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
     }
 
+    #[inline]
     pub(crate) fn rest(&self) -> &[u8] {
         self.buf.get(self.pos..).unwrap_or_default()
     }
 
+    #[inline]
     pub(crate) fn bump(&mut self) {
         self.pos = self.pos.saturating_add(1).min(self.buf.len());
     }
 
     /// Consumes `b` if it is next.
+    #[inline]
     pub(crate) fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.bump();
@@ -66,6 +85,7 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    #[inline]
     pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> PResult<()> {
         if self.eat(b) {
             Ok(())
@@ -75,6 +95,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// `SP`, tolerantly: any number of spaces, including none (servers drop and double them).
+    #[inline]
     pub(crate) fn sp(&mut self) {
         while self.peek() == Some(b' ') {
             self.bump();
@@ -82,6 +103,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Consumes `word` (ASCII, any case) if it is next and not followed by more atom bytes.
+    #[inline]
     pub(crate) fn eat_word(&mut self, word: &str) -> bool {
         let w = word.as_bytes();
         let Some(end) = self.pos.checked_add(w.len()) else {
@@ -104,6 +126,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Takes bytes while `pred` holds.
+    #[inline]
     pub(crate) fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &[u8] {
         let start = self.pos;
         let len = self
@@ -116,6 +139,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Like [`Cursor::take_while`], as a zero-copy slice.
+    #[inline]
     pub(crate) fn take_bytes_while(&mut self, pred: impl Fn(u8) -> bool) -> Bytes {
         let start = self.pos;
         let len = self.take_while(pred).len();
@@ -154,6 +178,7 @@ impl<'l> Cursor<'l> {
         b
     }
 
+    #[inline]
     pub(crate) fn enter(&mut self) -> PResult<()> {
         self.depth = self.depth.saturating_add(1);
         if self.depth > self.limits.max_depth {
@@ -164,10 +189,12 @@ impl<'l> Cursor<'l> {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    #[inline]
     pub(crate) fn check_items(&self, n: usize) -> PResult<()> {
         if n >= self.limits.max_items {
             Err(SyntaxError::TooManyItems {
@@ -179,12 +206,14 @@ impl<'l> Cursor<'l> {
     }
 
     /// `number = 1*DIGIT` (32-bit)
+    #[inline]
     pub(crate) fn number(&mut self) -> PResult<u32> {
         let n = self.number64()?;
         u32::try_from(n).map_err(|_| self.err("32-bit number"))
     }
 
     /// `number64 = 1*DIGIT` (RFC 9051, 63-bit)
+    #[inline]
     pub(crate) fn number64(&mut self) -> PResult<u64> {
         let start = self.pos;
         let digits = self.take_while(|b| b.is_ascii_digit());
@@ -234,6 +263,7 @@ impl<'l> Cursor<'l> {
 
     /// `atom = 1*ATOM-CHAR`, tolerantly: any bytes up to a space, parenthesis, bracket end or
     /// line end.
+    #[inline]
     pub(crate) fn atom(&mut self) -> PResult<&[u8]> {
         let start = self.pos;
         let a = self.take_while(|b| is_token_byte(b) && b != b']');
@@ -249,39 +279,55 @@ impl<'l> Cursor<'l> {
     }
 
     /// `string = quoted / literal`
+    #[inline]
     pub(crate) fn string(&mut self) -> PResult<Bytes> {
+        let s = self.string_span()?;
+        Ok(self.span_bytes(s))
+    }
+
+    /// [`Cursor::string`] as a [`Span`]: no `Bytes` is made (nor its reference count
+    /// touched) for a value that is read as text or thrown away.
+    #[inline]
+    fn string_span(&mut self) -> PResult<Span> {
         match self.peek() {
-            Some(b'"') => self.quoted(),
-            Some(b'{' | b'~') => self.literal(),
+            Some(b'"') => self.quoted_span(),
+            Some(b'{' | b'~') => self.literal_span(),
             _ => Err(self.err("string")),
         }
     }
 
     /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`, accepting 8-bit bytes and any escaped byte.
-    pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
+    #[inline]
+    fn quoted_span(&mut self) -> PResult<Span> {
         self.expect(b'"', "quoted string")?;
         let start = self.pos;
         let rest = self.rest();
-        let Some(end) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
+        let Some(end) = find_quote_end(rest) else {
             return Err(self.err("closing quote"));
         };
         match rest.get(end) {
             Some(b'"') => {
-                let s = self.buf.slice(start..start.saturating_add(end));
-                self.pos = start.saturating_add(end).saturating_add(1);
-                return Ok(s);
+                let stop = start.saturating_add(end);
+                self.pos = stop.saturating_add(1);
+                return Ok(Span::At(start, stop));
             }
             Some(b'\n') => return Err(self.err("closing quote before line end")),
             _ => {}
         }
-        // Escapes present: unescape into a new buffer (rare: only names with `"` or `\`).
-        let mut out = Vec::with_capacity(end.saturating_add(16));
+        self.unescape(end)
+    }
+
+    /// The rest of a quoted string with escapes (rare: only names with `"` or `\`),
+    /// unescaped into a new buffer.
+    #[cold]
+    fn unescape(&mut self, hint: usize) -> PResult<Span> {
+        let mut out = Vec::with_capacity(hint.saturating_add(16));
         loop {
             match self.peek() {
                 None | Some(b'\n') => return Err(self.err("closing quote")),
                 Some(b'"') => {
                     self.bump();
-                    return Ok(Bytes::from(out));
+                    return Ok(Span::Owned(out));
                 }
                 Some(b'\\') => {
                     self.bump();
@@ -301,6 +347,24 @@ impl<'l> Cursor<'l> {
         }
     }
 
+    /// The value of a span: a slice of the frame, or the unescaped copy.
+    #[inline]
+    fn span_bytes(&self, s: Span) -> Bytes {
+        match s {
+            Span::At(start, end) => self.buf.slice(start..end),
+            Span::Owned(v) => Bytes::from(v),
+        }
+    }
+
+    /// The bytes of a span, borrowed.
+    #[inline]
+    fn span_slice<'s>(&'s self, s: &'s Span) -> &'s [u8] {
+        match s {
+            Span::At(start, end) => self.buf.get(*start..*end).unwrap_or_default(),
+            Span::Owned(v) => v,
+        }
+    }
+
     /// The header of a literal: `"{" number64 ["+"] "}" CRLF` or `"~{" ...` (literal8).
     /// Returns the announced length.
     pub(crate) fn literal_header(&mut self) -> PResult<u64> {
@@ -316,22 +380,21 @@ impl<'l> Cursor<'l> {
 
     /// Whether a literal header here is the last thing of the frame: the framer cut the frame
     /// there to stream the literal's content.
-    pub(crate) fn literal_is_streamed(&self) -> Option<u64> {
+    /// The cursor does not move.
+    pub(crate) fn literal_is_streamed(&mut self) -> Option<u64> {
         if !matches!(self.peek(), Some(b'{' | b'~')) {
             return None;
         }
-        let mut probe = Cursor {
-            buf: self.buf.clone(),
-            pos: self.pos,
-            depth: 0,
-            limits: self.limits,
-        };
-        let n = probe.literal_header().ok()?;
-        (probe.pos == self.buf.len() && n > 0).then_some(n)
+        let start = self.pos;
+        let header = self.literal_header();
+        let at_end = self.pos == self.buf.len();
+        self.pos = start;
+        let n = header.ok()?;
+        (at_end && n > 0).then_some(n)
     }
 
-    /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8`, as a slice of the frame.
-    pub(crate) fn literal(&mut self) -> PResult<Bytes> {
+    /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8`, as a span of the frame.
+    fn literal_span(&mut self) -> PResult<Span> {
         let n = self.literal_header()?;
         let n = usize::try_from(n).map_err(|_| self.err("literal that fits memory"))?;
         let end = self
@@ -339,13 +402,14 @@ impl<'l> Cursor<'l> {
             .checked_add(n)
             .filter(|&e| e <= self.buf.len())
             .ok_or(self.err("literal data"))?;
-        let s = self.buf.slice(self.pos..end);
+        let start = self.pos;
         self.pos = end;
-        Ok(s)
+        Ok(Span::At(start, end))
     }
 
     /// Whether a `string` starts here: `"`, `{`, or `~{` (literal8). A `~` followed by
     /// anything else is an atom character, as in the name `~peter/mail`.
+    #[inline]
     pub(crate) fn at_string(&self) -> bool {
         match self.peek() {
             Some(b'"' | b'{') => true,
@@ -356,16 +420,39 @@ impl<'l> Cursor<'l> {
 
     /// `nstring = string / nil`, tolerantly: an atom where a string belongs is taken as its
     /// text (some servers leave names unquoted).
+    #[inline]
     pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
+        Ok(self.nstring_span()?.map(|s| self.span_bytes(s)))
+    }
+
+    /// [`Cursor::nstring`], skipped: the value is not wanted.
+    #[inline]
+    pub(crate) fn skip_nstring(&mut self) -> PResult<()> {
+        self.nstring_span().map(drop)
+    }
+
+    #[inline]
+    fn nstring_span(&mut self) -> PResult<Option<Span>> {
+        // One look at the first byte decides, as `at_string` and `eat_word` would.
         match self.peek() {
-            _ if self.at_string() => self.string().map(Some),
-            _ if self.eat_word("NIL") => Ok(None),
+            Some(b'"') => self.quoted_span().map(Some),
+            Some(b'{') => self.literal_span().map(Some),
+            Some(b'~') if self.at_string() => self.literal_span().map(Some),
+            Some(b'N' | b'n') if self.eat_word("NIL") => Ok(None),
             _ => {
                 let start = self.pos;
                 self.atom()?;
-                Ok(Some(self.buf.slice(start..self.pos)))
+                Ok(Some(Span::At(start, self.pos)))
             }
         }
+    }
+
+    /// [`Cursor::nstring`] read as text; `None` for NIL.
+    #[inline]
+    pub(crate) fn nstring_text(&mut self) -> PResult<Option<Text>> {
+        Ok(self
+            .nstring_span()?
+            .map(|s| Text::from_wire(self.span_slice(&s))))
     }
 
     /// `astring = 1*ASTRING-CHAR / string`
@@ -384,11 +471,13 @@ impl<'l> Cursor<'l> {
     }
 
     /// A string-ish value read as text, NIL giving "" (for places where servers mix them up).
-    pub(crate) fn text_nstring(&mut self) -> PResult<String> {
-        Ok(self.nstring()?.map(|b| to_text(&b)).unwrap_or_default())
+    #[inline]
+    pub(crate) fn text_nstring(&mut self) -> PResult<Text> {
+        Ok(self.nstring_text()?.unwrap_or_default())
     }
 
     /// `"(" item *(SP item) ")"`, tolerant of extra or missing spaces and of an empty list.
+    #[inline]
     pub(crate) fn paren_list<T>(
         &mut self,
         mut item: impl FnMut(&mut Self) -> PResult<T>,
@@ -402,6 +491,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// [`Cursor::paren_list`] handing each item to `item` as it is read, without collecting.
+    #[inline]
     pub(crate) fn paren_each(
         &mut self,
         mut item: impl FnMut(&mut Self) -> PResult<()>,
@@ -428,6 +518,40 @@ impl<'l> Cursor<'l> {
     }
 }
 
+/// The first `"`, `\\` or LF in `b`. Quoted strings are mostly short (names, dates,
+/// subjects), where memchr's vector setup costs more than the search: the first bytes are
+/// scanned eight at a time in a `u64`, the rest (if any) by memchr.
+fn find_quote_end(b: &[u8]) -> Option<usize> {
+    const SWAR_BYTES: usize = 64;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bit 7 of each byte of the result is set for a zero byte of `x` (and possibly for bytes
+    // above a zero byte, which the lowest match makes no matter).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut at = 0usize;
+    let mut chunks = b.chunks_exact(8);
+    for chunk in chunks.by_ref().take(SWAR_BYTES / 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        let m = zero(v ^ u64::from_le_bytes([b'"'; 8]))
+            | zero(v ^ u64::from_le_bytes([b'\\'; 8]))
+            | zero(v ^ u64::from_le_bytes([b'\n'; 8]));
+        if m != 0 {
+            return Some(at.saturating_add((m.trailing_zeros() >> 3) as usize));
+        }
+        at = at.saturating_add(8);
+    }
+    let rest = b.get(at..).unwrap_or_default();
+    if rest.len() < 8 {
+        return rest
+            .iter()
+            .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+            .map(|i| at.saturating_add(i));
+    }
+    memchr::memchr3(b'"', b'\\', b'\n', rest).map(|i| at.saturating_add(i))
+}
+
 /// Server text as a `String`: valid UTF-8 (nearly always, and ASCII) is checked by the fast
 /// validator and copied once; anything else is decoded lossily.
 pub(crate) fn to_text(b: &[u8]) -> String {
@@ -440,4 +564,29 @@ pub(crate) fn to_text(b: &[u8]) -> String {
 /// Bytes that can be part of a bare token (atom, flag, number): anything but the separators.
 pub(crate) fn is_token_byte(b: u8) -> bool {
     !matches!(b, b' ' | b'(' | b')' | b'\r' | b'\n' | b'"' | b'{') && b != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_quote_end;
+
+    #[test]
+    fn quote_end_matches_a_plain_search() {
+        let naive = |b: &[u8]| b.iter().position(|&c| matches!(c, b'"' | b'\\' | b'\n'));
+        for len in 0..150 {
+            for at in 0..=len {
+                for stop in [b'"', b'\\', b'\n', 0x80, 0xa2] {
+                    let mut b: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    if let Some(x) = b.get_mut(at) {
+                        *x = stop;
+                    }
+                    // A second stop further on must not win.
+                    if let Some(x) = b.get_mut(at + 3) {
+                        *x = b'"';
+                    }
+                    assert_eq!(find_quote_end(&b), naive(&b), "{len} {at} {stop}");
+                }
+            }
+        }
+    }
 }

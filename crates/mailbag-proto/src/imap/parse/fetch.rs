@@ -31,7 +31,8 @@ pub(crate) fn msg_att(c: &mut Cursor, open: bool) -> PResult<FetchList> {
         c.expect(b'(', "( after FETCH")?;
     }
     let mut extra = 0usize;
-    let mut items = Vec::new();
+    // Room for a typical FETCH (UID, FLAGS, ENVELOPE, BODYSTRUCTURE, a body, ...) at once.
+    let mut items = Vec::with_capacity(8);
     loop {
         c.sp();
         match c.peek() {
@@ -77,28 +78,30 @@ fn item(c: &mut Cursor) -> PResult<Att> {
     // Upper-cased on the stack: every FETCH has several items, and names are short.
     let mut upper = [0u8; 24];
     let long;
-    let name: &str = match upper.get_mut(..name.len()) {
+    let name: &[u8] = match upper.get_mut(..name.len()) {
         Some(u) => {
-            u.copy_from_slice(name);
-            u.make_ascii_uppercase();
-            // Only ASCII letters, digits, '.' and '-' were taken.
-            std::str::from_utf8(u).unwrap_or_default()
+            // A byte loop, not `copy_from_slice`: a call to memcpy costs more than these
+            // few bytes.
+            for (d, s) in u.iter_mut().zip(name) {
+                *d = s.to_ascii_uppercase();
+            }
+            u
         }
         None => {
-            long = String::from_utf8_lossy(name).to_ascii_uppercase();
+            long = name.to_ascii_uppercase();
             &long
         }
     };
     c.sp();
     let item = match name {
-        "UID" => FetchItem::Uid(Uid::from(c.nz_number()?)),
-        "FLAGS" => FetchItem::Flags(c.paren_list(flag)?),
-        "INTERNALDATE" => FetchItem::InternalDate(InternalDate::parse(&c.text_nstring()?)),
-        "RFC822.SIZE" => FetchItem::Rfc822Size(c.lenient_number()?),
-        "ENVELOPE" => FetchItem::Envelope(Box::new(envelope(c)?)),
-        "BODYSTRUCTURE" => FetchItem::BodyStructure(Box::new(body(c)?)),
-        "BODY" if c.peek() != Some(b'[') => FetchItem::Body(Box::new(body(c)?)),
-        "BODY" => {
+        b"UID" => FetchItem::Uid(Uid::from(c.nz_number()?)),
+        b"FLAGS" => FetchItem::Flags(c.paren_list(flag)?),
+        b"INTERNALDATE" => FetchItem::InternalDate(InternalDate::parse(&c.text_nstring()?)),
+        b"RFC822.SIZE" => FetchItem::Rfc822Size(c.lenient_number()?),
+        b"ENVELOPE" => FetchItem::Envelope(envelope(c)?),
+        b"BODYSTRUCTURE" => FetchItem::BodyStructure(Box::new(body(c)?)),
+        b"BODY" if c.peek() != Some(b'[') => FetchItem::Body(Box::new(body(c)?)),
+        b"BODY" => {
             let section = section(c)?;
             let origin = origin(c)?;
             c.sp();
@@ -116,7 +119,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
                 }
             }
         }
-        "BINARY" => {
+        b"BINARY" => {
             let part = binary_part(c)?;
             let origin = origin(c)?;
             c.sp();
@@ -127,7 +130,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
                 }
             }
         }
-        "BINARY.SIZE" => {
+        b"BINARY.SIZE" => {
             let part = binary_part(c)?;
             c.sp();
             FetchItem::BinarySize {
@@ -135,20 +138,20 @@ fn item(c: &mut Cursor) -> PResult<Att> {
                 size: c.number64()?,
             }
         }
-        "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" => match content(c)? {
-            Content::Data(d) if name == "RFC822" => FetchItem::Rfc822(d),
-            Content::Data(d) if name == "RFC822.HEADER" => FetchItem::Rfc822Header(d),
+        b"RFC822" | b"RFC822.HEADER" | b"RFC822.TEXT" => match content(c)? {
+            Content::Data(d) if name == b"RFC822" => FetchItem::Rfc822(d),
+            Content::Data(d) if name == b"RFC822.HEADER" => FetchItem::Rfc822Header(d),
             Content::Data(d) => FetchItem::Rfc822Text(d),
             Content::Streamed(len) => {
                 let item = match name {
-                    "RFC822" => StreamedItem::Rfc822,
-                    "RFC822.HEADER" => StreamedItem::Rfc822Header,
+                    b"RFC822" => StreamedItem::Rfc822,
+                    b"RFC822.HEADER" => StreamedItem::Rfc822Header,
                     _ => StreamedItem::Rfc822Text,
                 };
                 return Ok(Att::Streamed(item, len));
             }
         },
-        "MODSEQ" => {
+        b"MODSEQ" => {
             c.expect(b'(', "(")?;
             c.sp();
             let m = modseq(c)?;
@@ -156,11 +159,11 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             c.expect(b')', ")")?;
             FetchItem::ModSeq(m)
         }
-        "EMAILID" => FetchItem::EmailId(object_id(c)?.unwrap_or_default()),
-        "THREADID" => FetchItem::ThreadId(object_id(c)?),
-        "X-GM-MSGID" => FetchItem::GmMsgId(c.number64()?),
-        "X-GM-THRID" => FetchItem::GmThrId(c.number64()?),
-        "X-GM-LABELS" => FetchItem::GmLabels(c.paren_list(|c| {
+        b"EMAILID" => FetchItem::EmailId(object_id(c)?.unwrap_or_default()),
+        b"THREADID" => FetchItem::ThreadId(object_id(c)?),
+        b"X-GM-MSGID" => FetchItem::GmMsgId(c.number64()?),
+        b"X-GM-THRID" => FetchItem::GmThrId(c.number64()?),
+        b"X-GM-LABELS" => FetchItem::GmLabels(c.paren_list(|c| {
             let b: Bytes = if c.at_string() {
                 c.string()?
             } else {
@@ -171,7 +174,7 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             }
             Ok(to_text(&b))
         })?),
-        "PREVIEW" => {
+        b"PREVIEW" => {
             // An early draft of RFC 8970 put "(FUZZY)" or similar before the text.
             if c.peek() == Some(b'(') {
                 c.paren_list(|c| c.atom_string())?;
@@ -179,8 +182,11 @@ fn item(c: &mut Cursor) -> PResult<Att> {
             }
             FetchItem::Preview(c.nstring()?)
         }
-        "SAVEDATE" => FetchItem::SaveDate(c.nstring()?.map(|b| to_text(&b))),
-        _ => FetchItem::Other(name.to_owned(), super::data::value(c)?),
+        b"SAVEDATE" => FetchItem::SaveDate(c.nstring()?.map(|b| to_text(&b))),
+        _ => FetchItem::Other(
+            String::from_utf8_lossy(name).into_owned(),
+            super::data::value(c)?,
+        ),
     };
     Ok(Att::Item(item))
 }

@@ -472,7 +472,9 @@ impl ResponseParser {
     }
 
     fn parse_frame(&mut self, frame: Bytes) -> Event {
-        let mut c = Cursor::new(frame.clone(), &self.limits);
+        // The cursor owns the frame (no clone: that is two atomic reference-count updates);
+        // the error path takes it back.
+        let mut c = Cursor::new(frame, &self.limits);
         let result = if self.in_fetch {
             self.in_fetch = false;
             match msg_att(&mut c, false).and_then(|l| c.eol().map(|()| l)) {
@@ -487,7 +489,7 @@ impl ResponseParser {
             response::greeting(&mut c)
                 .map(Event::Response)
                 .or_else(|e| {
-                    let mut c = Cursor::new(frame.clone(), &self.limits);
+                    let mut c = Cursor::new(c.frame().clone(), &self.limits);
                     response::response(&mut c)
                         .map(Event::Response)
                         .map_err(|_| e)
@@ -496,6 +498,7 @@ impl ResponseParser {
             response::response(&mut c).map(Event::Response)
         };
         result.unwrap_or_else(|e| {
+            let frame = c.frame();
             let shown = frame.len().min(self.limits.error_bytes);
             Event::Error(ParseError {
                 kind: ParseErrorKind::Syntax(e),

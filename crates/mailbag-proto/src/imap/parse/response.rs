@@ -281,5 +281,5 @@ pub(crate) fn flag(c: &mut Cursor) -> PResult<Flag> {
     if f.is_empty() {
         return Err(c.err("flag"));
     }
-    Ok(Flag::from_wire(&String::from_utf8_lossy(f)))
+    Ok(Flag::from_wire_bytes(f))
 }

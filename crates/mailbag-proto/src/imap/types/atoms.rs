@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::text::Text;
+
 /// A command tag: the atom a client puts before a command and the server repeats in the
 /// command's completion. The client state machine makes them; this type only guarantees they
 /// can go on the wire (non-empty, `ASTRING-CHAR` except `+`).
@@ -80,33 +82,44 @@ pub enum Flag {
     MayCreate,
     /// A keyword such as `$Forwarded` or `NonJunk`. Kept as sent, including the `[` and `]`
     /// some servers let through.
-    Keyword(String),
+    Keyword(Text),
     /// Another `\`-prefixed flag (the text after the backslash).
-    Extension(String),
+    Extension(Text),
 }
 
 impl Flag {
     /// The flag for its wire form (`\Seen`, `$Junk`, ...); system flags match without regard
     /// to case, as RFC 9051 says atoms do.
     pub fn from_wire(s: &str) -> Flag {
-        match s.strip_prefix('\\') {
-            Some(name) => match name.to_ascii_lowercase().as_str() {
-                "seen" => Flag::Seen,
-                "answered" => Flag::Answered,
-                "flagged" => Flag::Flagged,
-                "deleted" => Flag::Deleted,
-                "draft" => Flag::Draft,
-                "recent" => Flag::Recent,
-                "*" => Flag::MayCreate,
-                _ => Flag::Extension(name.to_string()),
-            },
-            None => Flag::Keyword(s.to_string()),
+        Flag::from_wire_bytes(s.as_bytes())
+    }
+
+    /// [`Flag::from_wire`] for the bytes a server sent (text that is not UTF-8 is read
+    /// lossily).
+    pub(crate) fn from_wire_bytes(s: &[u8]) -> Flag {
+        let Some(name) = s.strip_prefix(b"\\") else {
+            return Flag::Keyword(Text::from_wire(s));
+        };
+        const SYSTEM: [(&[u8], Flag); 7] = [
+            (b"seen", Flag::Seen),
+            (b"answered", Flag::Answered),
+            (b"flagged", Flag::Flagged),
+            (b"deleted", Flag::Deleted),
+            (b"draft", Flag::Draft),
+            (b"recent", Flag::Recent),
+            (b"*", Flag::MayCreate),
+        ];
+        for (word, flag) in SYSTEM {
+            if name.eq_ignore_ascii_case(word) {
+                return flag;
+            }
         }
+        Flag::Extension(Text::from_wire(name))
     }
 
     /// A keyword flag, or `None` if `s` is empty or holds a byte not allowed in an atom.
     pub fn keyword(s: &str) -> Option<Flag> {
-        (!s.is_empty() && s.bytes().all(is_atom_char)).then(|| Flag::Keyword(s.to_string()))
+        (!s.is_empty() && s.bytes().all(is_atom_char)).then(|| Flag::Keyword(Text::from(s)))
     }
 }
 

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 
+use super::text::Text;
 use super::value::Value;
 
 /// The parsed header summary of a message.
@@ -77,7 +78,7 @@ pub enum BodyStructure {
         /// The sub-parts (RFC 9051 requires at least one; a server sending none is tolerated).
         parts: Vec<BodyStructure>,
         /// The subtype (`MIXED`, `ALTERNATIVE`, ...), as sent.
-        subtype: String,
+        subtype: Text,
         /// Extension data (BODYSTRUCTURE only).
         extension: Option<MultiExtension>,
     },
@@ -87,17 +88,17 @@ pub enum BodyStructure {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BodyFields {
     /// The media type (`TEXT`, `IMAGE`, ...), as sent.
-    pub media_type: String,
+    pub media_type: Text,
     /// The subtype, as sent.
-    pub subtype: String,
+    pub subtype: Text,
     /// `Content-Type` parameters.
-    pub params: Vec<(String, Bytes)>,
+    pub params: Vec<(Text, Bytes)>,
     /// `Content-ID`
     pub id: Option<Bytes>,
     /// `Content-Description`
     pub description: Option<Bytes>,
     /// `Content-Transfer-Encoding`, as sent (`7BIT`, `BASE64`, ...).
-    pub encoding: String,
+    pub encoding: Text,
     /// The size in octets of the encoded body (0 when a server sent NIL or a negative number).
     pub size: u64,
 }
@@ -127,9 +128,9 @@ pub enum SingleKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disposition {
     /// `inline`, `attachment`, ...
-    pub kind: String,
+    pub kind: Text,
     /// Its parameters (`filename`, ...).
-    pub params: Vec<(String, Bytes)>,
+    pub params: Vec<(Text, Bytes)>,
 }
 
 /// Extension data of a single part (RFC 9051 `body-ext-1part`).
@@ -140,7 +141,7 @@ pub struct SingleExtension {
     /// `Content-Disposition`
     pub disposition: Option<Disposition>,
     /// `Content-Language` values.
-    pub language: Vec<String>,
+    pub language: Vec<Text>,
     /// `Content-Location`
     pub location: Option<Bytes>,
     /// Anything after, as generic values.
@@ -151,11 +152,11 @@ pub struct SingleExtension {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MultiExtension {
     /// `Content-Type` parameters (the boundary, ...).
-    pub params: Vec<(String, Bytes)>,
+    pub params: Vec<(Text, Bytes)>,
     /// `Content-Disposition`
     pub disposition: Option<Disposition>,
     /// `Content-Language` values.
-    pub language: Vec<String>,
+    pub language: Vec<Text>,
     /// `Content-Location`
     pub location: Option<Bytes>,
     /// Anything after, as generic values.

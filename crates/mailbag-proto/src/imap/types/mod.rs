@@ -12,6 +12,7 @@ mod mailbox;
 mod numbers;
 mod response;
 mod sequence;
+mod text;
 mod value;
 
 pub use atoms::{Flag, InvalidTag, Tag};
@@ -32,6 +33,7 @@ pub use response::{
     Continuation, MetadataCode, Response, ResponseCode, Rfc5530Code, Status, StatusText,
 };
 pub use sequence::{Bound, InvalidSequenceSet, SeqRange, SequenceSet, SetKind};
+pub use text::Text;
 pub use value::Value;
 
 pub(crate) use atoms::{is_astring_char, is_atom_char};
