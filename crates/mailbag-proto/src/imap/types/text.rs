@@ -38,7 +38,12 @@ impl Text {
     /// Server bytes as text: valid UTF-8 (nearly always, and ASCII) as is, anything else
     /// decoded lossily.
     pub(crate) fn from_wire(b: &[u8]) -> Self {
-        Text(CompactString::from_utf8_lossy(b))
+        // The common case first: compact_str's own `from_utf8_lossy` made the whole parse
+        // about 30 % slower on the B7 stream.
+        match std::str::from_utf8(b) {
+            Ok(s) => Text(CompactString::new(s)),
+            Err(_) => Text(CompactString::from_utf8_lossy(b)),
+        }
     }
 }
 
