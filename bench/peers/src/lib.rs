@@ -39,14 +39,16 @@ pub fn quote(s: &str) -> String {
 }
 
 /// The least a client that stores each message in a Maildir does, as mailbag's writer does
-/// it: each message created in `tmp/` and written as received through an 8 KB `BufWriter`
-/// (larger pieces go straight to `write(2)`); every 256 messages and at the end each file is
-/// fsync'd and renamed into `new/`, and `new/` is fsync'd.
+/// it: each message created in `tmp/` (`openat` on the open directory) and written as received
+/// through an 8 KB `BufWriter` (larger pieces go straight to `write(2)`); every 256 messages
+/// and at the end each file is fsync'd and renamed into `new/` (`renameat` between the open
+/// directories), and `new/` is fsync'd.
 pub struct MaildirSink {
-    dir: std::path::PathBuf,
-    file: Option<(std::io::BufWriter<std::fs::File>, std::path::PathBuf, String)>,
+    tmp: std::fs::File,
+    new: std::fs::File,
+    file: Option<(std::io::BufWriter<std::fs::File>, String)>,
     n: u64,
-    unsynced: Vec<(std::fs::File, std::path::PathBuf, String)>,
+    unsynced: Vec<(std::fs::File, String)>,
     pid: u32,
 }
 
@@ -56,7 +58,8 @@ impl MaildirSink {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         MaildirSink {
-            dir,
+            tmp: std::fs::File::open(dir.join("tmp")).unwrap(),
+            new: std::fs::File::open(dir.join("new")).unwrap(),
             file: None,
             n: 0,
             unsynced: Vec::new(),
@@ -64,33 +67,36 @@ impl MaildirSink {
         }
     }
     pub fn begin(&mut self) {
+        use rustix::fs::{Mode, OFlags};
         self.n += 1;
         let name = format!("{}.M{}P{}.raw", self.n, self.n, self.pid);
-        let tmp = self.dir.join("tmp").join(&name);
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .unwrap();
-        self.file = Some((std::io::BufWriter::with_capacity(8192, f), tmp, name));
+        let fd = rustix::fs::openat(
+            &self.tmp,
+            name.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let f = std::fs::File::from(fd);
+        self.file = Some((std::io::BufWriter::with_capacity(8192, f), name));
     }
     pub fn write(&mut self, bytes: &[u8]) {
-        if let Some((f, _, _)) = self.file.as_mut() {
+        if let Some((f, _)) = self.file.as_mut() {
             f.write_all(bytes).unwrap();
         }
     }
     pub fn finish(&mut self) {
-        let Some((f, tmp, name)) = self.file.take() else { return };
-        self.unsynced.push((f.into_inner().unwrap(), tmp, name));
+        let Some((f, name)) = self.file.take() else { return };
+        self.unsynced.push((f.into_inner().unwrap(), name));
         if self.unsynced.len() == 256 {
             self.sync();
         }
     }
     pub fn sync(&mut self) {
-        for (f, tmp, name) in self.unsynced.drain(..) {
+        for (f, name) in self.unsynced.drain(..) {
             f.sync_all().unwrap();
-            std::fs::rename(&tmp, self.dir.join("new").join(name)).unwrap();
+            rustix::fs::renameat(&self.tmp, name.as_str(), &self.new, name.as_str()).unwrap();
         }
-        std::fs::File::open(self.dir.join("new")).unwrap().sync_all().unwrap();
+        self.new.sync_all().unwrap();
     }
 }

@@ -63,6 +63,9 @@ pub(crate) enum Sink {
     Maildir {
         dir: PathBuf,
         uid_validity: Option<u32>,
+        /// `tmp/`, `new/` and `cur/`, open: files are created and renamed relative to them
+        /// (one path component to look up, not the whole path), and fsync'd through them.
+        dirs: fsutil::MaildirDirs,
     },
 }
 
@@ -85,8 +88,13 @@ impl Sink {
         })
     }
 
-    pub(crate) fn maildir(dir: PathBuf, uid_validity: Option<u32>) -> Sink {
-        Sink::Maildir { dir, uid_validity }
+    pub(crate) fn maildir(dir: PathBuf, uid_validity: Option<u32>) -> Result<Sink> {
+        let dirs = fsutil::MaildirDirs::open(&dir)?;
+        Ok(Sink::Maildir {
+            dir,
+            uid_validity,
+            dirs,
+        })
     }
 }
 
@@ -227,10 +235,14 @@ impl Folder {
                     start: mbox.written,
                 }
             }
-            Sink::Maildir { dir, uid_validity } => {
+            Sink::Maildir {
+                dir,
+                uid_validity,
+                dirs,
+            } => {
                 let base = maildir::unique_base(&key, *uid_validity);
                 let tmp = dir.join("tmp").join(&base);
-                let file = fsutil::create_new(&tmp)?;
+                let file = dirs.create_in_tmp(&base, &tmp)?;
                 let (subdir, name) = maildir::delivered_name(&base, meta.flags);
                 Target::Maildir {
                     file: BufWriter::with_capacity(MAILDIR_BUFFER_SIZE, file),
@@ -282,7 +294,7 @@ impl Folder {
     fn sync_pending(&mut self) -> Result<Vec<MessageKey>> {
         match &mut self.sink {
             Sink::Mbox(mbox) => mbox.file.sync_data().ctx("sync", &self.output)?,
-            Sink::Maildir { dir, .. } => {
+            Sink::Maildir { dirs, .. } => {
                 // All fsyncs first: a file must be whole before its name appears in new/ or
                 // cur/, because reconciliation adopts whatever it finds there.
                 for delivery in self.pending.iter().filter_map(|p| p.delivery.as_ref()) {
@@ -290,16 +302,13 @@ impl Folder {
                 }
                 let mut used = Vec::new();
                 for delivery in self.pending.iter_mut().filter_map(|p| p.delivery.take()) {
-                    fsutil::rename(
-                        &delivery.tmp,
-                        &dir.join(delivery.subdir).join(&delivery.name),
-                    )?;
+                    dirs.deliver(&delivery.tmp, delivery.subdir, &delivery.name)?;
                     if !used.contains(&delivery.subdir) {
                         used.push(delivery.subdir);
                     }
                 }
                 for subdir in used {
-                    fsutil::sync_dir(&dir.join(subdir))?;
+                    dirs.sync(subdir)?;
                 }
             }
         }

@@ -270,10 +270,7 @@ fn reconcile(output: &Path, state: &mut State, report: &mut OpenReport) -> Resul
             for key in found.adopt {
                 state.adopt(Record::new(&key, None));
             }
-            Ok(Sink::maildir(
-                output.to_path_buf(),
-                state.header.uid_validity,
-            ))
+            Sink::maildir(output.to_path_buf(), state.header.uid_validity)
         }
     }
 }
