@@ -333,3 +333,47 @@ async fn xoauth2_refused_token_gets_the_servers_words() {
         "{err:?}"
     );
 }
+
+/// `disconnect` writes QUIT and closes without waiting for the answer (this server never
+/// sends one) when nothing is marked for deletion.
+#[tokio::test]
+async fn disconnect_does_not_wait_for_quit_when_nothing_is_marked() {
+    let (mut c, task) = logged_in(vec![
+        s("STAT", "+OK 1 10\r\n"),
+        Step {
+            expect: Some("QUIT"),
+            reply: Vec::new(),
+            bytewise: false,
+        },
+    ])
+    .await;
+    c.stat().await.unwrap();
+    let started = std::time::Instant::now();
+    c.disconnect().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let (lines, _) = task.await.unwrap();
+    assert_eq!(lines.last().map(String::as_str), Some("QUIT"));
+}
+
+/// After a DELE the deletions happen at QUIT: `disconnect` waits for its answer and reports
+/// a failure.
+#[tokio::test]
+async fn disconnect_after_dele_waits_for_quit_and_reports_its_failure() {
+    let (mut c, task) = logged_in(vec![
+        s("DELE 1", "+OK marked\r\n"),
+        s(
+            "QUIT",
+            "-ERR [SYS/TEMP] some deleted messages not removed\r\n",
+        ),
+    ])
+    .await;
+    c.dele(1).await.unwrap();
+    let err = c.disconnect().await.unwrap_err();
+    assert!(matches!(err, Error::No { .. }), "{err:?}");
+    let (lines, _) = task.await.unwrap();
+    assert_eq!(lines.last().map(String::as_str), Some("QUIT"));
+}

@@ -196,8 +196,9 @@ pub async fn pop3(
             }
         }
     }
-    // Deletions happen at QUIT; without --delete-after nothing changes on the server.
-    client.quit().await.map_err(err)?;
+    // Deletions happen at QUIT, whose answer is then awaited; without --delete-after nothing
+    // changes on the server, and QUIT goes out without waiting for the answer.
+    client.disconnect().await.map_err(err)?;
     summary(out, "INBOX", folder.output_path(), tally)
 }
 

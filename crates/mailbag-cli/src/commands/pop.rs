@@ -70,14 +70,13 @@ pub async fn capabilities(target: &Target, out: Output) -> Result<()> {
     for line in &lines {
         out.emit(|| line.clone(), || json!({ "capability": line }))?;
     }
-    let _ = client.quit().await;
-    Ok(())
+    client.disconnect().await.map_err(|e| target.error(e))
 }
 
 /// `mailbag login` for POP3.
 pub async fn check_login(target: &Target, out: Output) -> Result<()> {
     let client = login(target).await?;
-    let _ = client.quit().await;
+    client.disconnect().await.map_err(|e| target.error(e))?;
     out.emit(|| "ok".to_owned(), || json!({ "login": "ok" }))
 }
 
@@ -141,6 +140,6 @@ pub async fn run(target: &Target, command: &PopCommand, out: Output) -> Result<(
             return Ok(());
         }
     }
-    client.quit().await.map_err(err)?;
+    client.disconnect().await.map_err(err)?;
     Ok(())
 }

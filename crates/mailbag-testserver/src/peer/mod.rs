@@ -409,12 +409,13 @@ async fn serve(
             let text = step.describe();
             let is_send = matches!(step, Step::Send(_));
             if let Step::Expect(p) = &step {
-                after_logout |= p.to_ascii_uppercase().contains("LOGOUT");
+                let p = p.to_ascii_uppercase();
+                after_logout |= p.contains("LOGOUT") || p.trim() == "QUIT";
             }
             match conn.run(step).await {
                 Ok(None) => continue,
-                // A client may close as soon as it has sent LOGOUT, without reading the
-                // answer (RFC 9051 asks nothing more): the rest of the answer goes unheard.
+                // A client may close as soon as it has sent LOGOUT (or a POP3 QUIT with no
+                // message marked for deletion), without reading the answer: it goes unheard.
                 Err(PeerErrorKind::ClientGone(_)) if after_logout && is_send => {
                     for (j, rest) in steps.by_ref() {
                         if !matches!(rest, Step::Send(_)) {

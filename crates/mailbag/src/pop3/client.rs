@@ -32,6 +32,8 @@ pub struct Pop3Client {
     greeting: Option<Greeting>,
     capabilities: Option<Capabilities>,
     failed: Option<String>,
+    /// A DELE was sent since the last successful RSET: QUIT's answer matters.
+    pub(super) marked: bool,
 }
 
 impl Pop3Client {
@@ -69,6 +71,7 @@ impl Pop3Client {
             greeting: None,
             capabilities: None,
             failed: None,
+            marked: false,
         };
         let greeting = match client.next_event().await? {
             Event::GreetingReceived(g) => g,
@@ -317,7 +320,7 @@ impl Pop3Client {
 }
 
 impl Pop3Client {
-    async fn transmit(&mut self) -> Result<(), Error> {
+    pub(super) async fn transmit(&mut self) -> Result<(), Error> {
         while let Some(t) = self.session.poll_transmit() {
             for line in &t.redacted {
                 debug!(target: "mailbag::pop3", "C: {line}");

@@ -204,6 +204,7 @@ impl Pop3Client {
     /// # Errors
     /// As [`Pop3Client::list_one`].
     pub async fn dele(&mut self, n: MessageNumber) -> Result<(), Error> {
+        self.marked = true;
         self.run(Command::Dele(n)).await.map(drop)
     }
 
@@ -212,7 +213,9 @@ impl Pop3Client {
     /// # Errors
     /// As [`Pop3Client::stat`].
     pub async fn rset(&mut self) -> Result<(), Error> {
-        self.run(Command::Rset).await.map(drop)
+        self.run(Command::Rset).await?;
+        self.marked = false;
+        Ok(())
     }
 
     /// NOOP: keeps the connection alive.
@@ -243,6 +246,26 @@ impl Pop3Client {
             Reply::Status(s) => Ok(s.text),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// Ends the session without a round trip of its own: QUIT is written and the connection
+    /// closed without waiting for the answer, which tells a program nothing when no message
+    /// is marked for deletion. After a DELE (not undone by RSET) it is [`Pop3Client::quit`]:
+    /// the deletions happen at QUIT, and its answer says whether they were done. The CLI
+    /// ends every POP3 command this way.
+    ///
+    /// # Errors
+    /// After a DELE, as [`Pop3Client::quit`]; otherwise none (a connection already lost
+    /// has nothing left to close).
+    pub async fn disconnect(mut self) -> Result<(), Error> {
+        if self.marked || self.session.is_busy() {
+            return self.quit().await.map(drop);
+        }
+        if self.session.send(Command::Quit).is_ok() {
+            let _ = self.transmit().await;
+        }
+        let _ = self.stream_shutdown().await;
+        Ok(())
     }
 
     async fn stream_shutdown(&mut self) -> std::io::Result<()> {
