@@ -358,22 +358,19 @@ for case in ("B1", "B2"):
     if a and b and a["wall"] and b["wall"]:
         derived.append("%s: the raw limit over TLS took %s against %s in plain TCP (%.1fx)." % (
             case, fmt_s(b["wall"]), fmt_s(a["wall"]), b["wall"] / a["wall"]))
-for case in ("B1-plain", "B1-tls", "B2-plain", "B2-tls"):
+# mailbag against the limit of a client that stores the mail, in the same run.
+STORING = [(case, "raw-maildir", "the raw limit writing Maildir", "mailbag-maildir", "mailbag → Maildir")
+           for case in ("B1-plain", "B1-tls", "B2-plain", "B2-tls")] + \
+          [(case, "raw-pop3-maildir", "the raw POP3 limit writing Maildir", "mailbag-pop3", "mailbag")
+           for case in ("B5-50k", "B5-2k")]
+for case, limit_tool, limit_text, mailbag_tool, mailbag_text in STORING:
     t = by_case.get(case, {})
-    r = summary(t["raw-maildir"]) if "raw-maildir" in t else None
-    m = summary(t["mailbag-maildir"]) if "mailbag-maildir" in t else None
+    r = summary(t[limit_tool]) if limit_tool in t else None
+    m = summary(t[mailbag_tool]) if mailbag_tool in t else None
     if r and m and r["wall"] and m["wall"]:
-        derived.append("%s: the raw limit writing Maildir took %s, mailbag → Maildir %s: mailbag at "
-                       "%.2fx of the limit of a client that stores the mail." % (
-                           case, fmt_s(r["wall"]), fmt_s(m["wall"]), r["wall"] / m["wall"]))
-for case in ("B5-50k", "B5-2k"):
-    t = by_case.get(case, {})
-    r = summary(t["raw-pop3-maildir"]) if "raw-pop3-maildir" in t else None
-    m = summary(t["mailbag-pop3"]) if "mailbag-pop3" in t else None
-    if r and m and r["wall"] and m["wall"]:
-        derived.append("%s: the raw POP3 limit writing Maildir took %s, mailbag %s: mailbag at "
-                       "%.2fx of the limit of a client that stores the mail." % (
-                           case, fmt_s(r["wall"]), fmt_s(m["wall"]), r["wall"] / m["wall"]))
+        derived.append("%s: %s took %s, %s %s: mailbag at %.2fx of the limit of a client that "
+                       "stores the mail." % (case, limit_text, fmt_s(r["wall"]), mailbag_text,
+                                             fmt_s(m["wall"]), r["wall"] / m["wall"]))
 if derived:
     w("## Notes")
     w("")

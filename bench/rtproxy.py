@@ -27,6 +27,13 @@ def delay_s():
         return 0.0
 
 
+def close_quietly(writer):
+    try:
+        writer.close()
+    except Exception:
+        pass
+
+
 async def handle(cr, cw):
     delay = delay_s()
     sr, sw = await asyncio.open_connection("127.0.0.1", target)
@@ -46,10 +53,7 @@ async def handle(cr, cw):
         except ConnectionError:
             pass
         finally:
-            try:
-                sw.close()
-            except Exception:
-                pass
+            close_quietly(sw)
 
     # Server data is stamped on arrival and passed on `delay` later, in order.
     queue = asyncio.Queue()
@@ -79,10 +83,7 @@ async def handle(cr, cw):
         except ConnectionError:
             pass
         finally:
-            try:
-                cw.close()
-            except Exception:
-                pass
+            close_quietly(cw)
 
     await asyncio.gather(client_to_server(), server_reader(), server_writer())
     with open(count_file, "a") as f:

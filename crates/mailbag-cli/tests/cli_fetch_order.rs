@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use mailbag_testserver::messages;
 use mailbag_testserver::peer::{Script, ScriptedPeer};
-use mailbag_testserver::TestUser;
 
 /// Three messages: two over the client's streaming threshold (64 KiB), one small.
 fn bodies() -> Vec<Vec<u8>> {
@@ -66,10 +65,7 @@ fn download_accepts_the_body_before_the_uid() {
         .connection(script(&bodies))
         .spawn()
         .unwrap();
-    let user = TestUser {
-        name: "ann".into(),
-        password: "secret".into(),
-    };
+    let user = scripted_user();
     let src = format!("imap://ann@127.0.0.1:{}/INBOX", peer.port());
     let dest = tempfile::tempdir().unwrap();
     let m = dest.path().join("m");
@@ -153,10 +149,7 @@ fn a_200_mb_body_before_the_uid_keeps_memory_flat() {
         .timeout(std::time::Duration::from_secs(120))
         .spawn()
         .unwrap();
-    let user = TestUser {
-        name: "ann".into(),
-        password: "secret".into(),
-    };
+    let user = scripted_user();
     let src = format!("imap://ann@127.0.0.1:{}/INBOX", peer.port());
     let dest = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new("/usr/bin/time");
@@ -242,10 +235,7 @@ fn a_repeated_message_is_kept_once_and_a_missing_one_is_asked_again() {
         .connection(run2)
         .spawn()
         .unwrap();
-    let user = TestUser {
-        name: "ann".into(),
-        password: "secret".into(),
-    };
+    let user = scripted_user();
     let src = format!("imap://ann@127.0.0.1:{}/INBOX", peer.port());
     let dest = tempfile::tempdir().unwrap();
     let m = dest.path().join("m");

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use mailbag_testserver::peer::{Script, ScriptedPeer};
-use mailbag_testserver::{messages, Dovecot, TestUser};
+use mailbag_testserver::{messages, Dovecot};
 
 /// The commands a `-v` trace shows the client sending (tagged lines after the tag).
 fn sent_commands(stderr: &str) -> Vec<String> {
@@ -188,10 +188,7 @@ fn logout_is_not_waited_for() {
         .timeout(std::time::Duration::from_secs(20))
         .spawn()
         .unwrap();
-    let user = TestUser {
-        name: "ann".into(),
-        password: "secret".into(),
-    };
+    let user = scripted_user();
     let src = format!("imap://ann@127.0.0.1:{}", peer.port());
     let started = std::time::Instant::now();
     let (o, stdout, stderr) = run(mailbag(

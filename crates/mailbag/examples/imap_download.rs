@@ -41,7 +41,6 @@ async fn login() -> Result<ImapClient, Error> {
 }
 
 use mailbag::imap::{FetchAttribute, FetchEvent, MessageSet, SequenceSet, Uid};
-use mailbag::proto::imap::types::Section;
 use tokio::io::AsyncWriteExt;
 
 #[tokio::main]
@@ -58,11 +57,7 @@ async fn main() -> Result<(), Error> {
     let all = MessageSet::Uid(SequenceSet::from_to_end(
         Uid::try_from(1).map_err(|_| Error::misuse("uid"))?,
     ));
-    let peek = FetchAttribute::BodySection {
-        section: Section::full(),
-        partial: None,
-        peek: true,
-    };
+    let peek = FetchAttribute::whole_message();
     let mut fetch = c.fetch(all, vec![FetchAttribute::Uid, peek]).await?;
     let mut count = 0;
     while let Some(event) = fetch.next().await {

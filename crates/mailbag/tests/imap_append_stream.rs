@@ -12,7 +12,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, ReadBuf};
 
 use mailbag::imap::{ConnectOptions, FetchAttribute, FetchEvent, Flag, ImapClient, MessageSet};
-use mailbag::proto::imap::types::Section;
 use mailbag::{Error, Security};
 use mailbag_testserver::{vm_rss_kb, Dovecot};
 
@@ -141,11 +140,7 @@ async fn append_stream_sends_64_mib_in_little_memory_byte_for_byte() {
     let mut fetch = c
         .fetch(
             MessageSet::Uid(appended.uids.clone()),
-            vec![FetchAttribute::BodySection {
-                section: Section::full(),
-                partial: None,
-                peek: true,
-            }],
+            vec![FetchAttribute::whole_message()],
         )
         .await
         .unwrap();

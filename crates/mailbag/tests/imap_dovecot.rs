@@ -8,7 +8,6 @@ use mailbag::imap::{
     Capability, ConnectOptions, FetchAttribute, FetchEvent, Flag, ImapClient, ImapEvent, Mechanism,
     MessageSet, Notification, SearchKey, SequenceSet, StoreKind, Uid,
 };
-use mailbag::proto::imap::types::Section;
 use mailbag::proto::sasl::Credentials;
 use mailbag::{Error, Security};
 use mailbag_testserver::messages::{generate, to_crlf};
@@ -89,11 +88,7 @@ async fn capabilities_login_select_fetch_search_store() {
                 FetchAttribute::Flags,
                 FetchAttribute::Rfc822Size,
                 FetchAttribute::Envelope,
-                FetchAttribute::BodySection {
-                    section: Section::full(),
-                    partial: None,
-                    peek: true,
-                },
+                FetchAttribute::whole_message(),
             ],
         )
         .await
@@ -319,14 +314,7 @@ async fn compress_deflate() {
     assert!(c.is_compressed());
     c.select("INBOX").await.unwrap();
     let all = c
-        .fetch_collect(
-            all_uids(),
-            vec![FetchAttribute::BodySection {
-                section: Section::full(),
-                partial: None,
-                peek: true,
-            }],
-        )
+        .fetch_collect(all_uids(), vec![FetchAttribute::whole_message()])
         .await
         .unwrap();
     assert_eq!(all.len(), 3);
@@ -409,14 +397,7 @@ async fn large_message_streamed_with_bounded_memory() {
     let path = dir.path().join("big.eml");
     let mut file = tokio::fs::File::create(&path).await.unwrap();
     let mut fetch = c
-        .fetch(
-            all_uids(),
-            vec![FetchAttribute::BodySection {
-                section: Section::full(),
-                partial: None,
-                peek: true,
-            }],
-        )
+        .fetch(all_uids(), vec![FetchAttribute::whole_message()])
         .await
         .unwrap();
     let mut got = 0;
@@ -478,14 +459,7 @@ async fn multiappend_stores_every_message_in_one_command_with_appenduid() {
     let stored = c
         .fetch_collect(
             all_uids(),
-            vec![
-                FetchAttribute::Flags,
-                FetchAttribute::BodySection {
-                    section: Section::full(),
-                    partial: None,
-                    peek: true,
-                },
-            ],
+            vec![FetchAttribute::Flags, FetchAttribute::whole_message()],
         )
         .await
         .unwrap();

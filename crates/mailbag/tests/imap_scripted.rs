@@ -6,7 +6,6 @@ use mailbag::imap::{
     ConnectOptions, FetchAttribute, FetchEvent, ImapClient, ImapEvent, MessageSet, Notification,
     SequenceSet, Uid,
 };
-use mailbag::proto::imap::types::Section;
 use mailbag::{Error, Security};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -61,11 +60,7 @@ impl Peer {
 const GREETING: &[u8] = b"* PREAUTH [CAPABILITY IMAP4rev1 IDLE UIDPLUS] ready\r\n";
 
 fn body_item() -> Vec<FetchAttribute> {
-    vec![FetchAttribute::BodySection {
-        section: Section::full(),
-        partial: None,
-        peek: true,
-    }]
+    vec![FetchAttribute::whole_message()]
 }
 
 fn all() -> MessageSet {

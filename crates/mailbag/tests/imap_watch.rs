@@ -10,7 +10,6 @@ use mailbag::imap::{
     ConnectOptions, FetchAttribute, UidValidity, WatchEvent, WatchLogin, WatchOptions,
     WatchPosition, Watcher,
 };
-use mailbag::proto::imap::types::Section;
 use mailbag::proto::sasl::Credentials;
 use mailbag::Security;
 use mailbag_testserver::messages::{generate, to_crlf};
@@ -50,11 +49,7 @@ fn options(d: &Dovecot, proxy: &FaultProxy, user: &TestUser) -> WatchOptions {
     o.backoff_max = Duration::from_secs(1);
     o.probe_after = Duration::from_secs(2);
     o.probe_timeout = Duration::from_secs(1);
-    o.fetch = vec![FetchAttribute::BodySection {
-        section: Section::full(),
-        partial: None,
-        peek: true,
-    }];
+    o.fetch = vec![FetchAttribute::whole_message()];
     o
 }
 

@@ -8,12 +8,11 @@ mod hostile_common;
 
 use std::time::{Duration, Instant};
 
-use hostile_common::{peak_during, MIB, SERIAL};
+use hostile_common::{exceeded, MIB, SERIAL};
 use mailbag::pop3::{ConnectOptions, LoginMethod, Pop3Client};
 use mailbag::proto::Secret;
 use mailbag::{Error, Security};
 use mailbag_testserver::peer::{Script, ScriptedPeer};
-use tokio::time::timeout;
 
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 const WHOLE_CALL: Duration = Duration::from_secs(30);
@@ -58,13 +57,7 @@ async fn connect(peer: &ScriptedPeer, tune: impl FnOnce(&mut ConnectOptions)) ->
 
 /// Runs `call` under the whole-call bound; its result and the peak of memory meanwhile.
 async fn measured<T>(call: impl std::future::Future<Output = T>) -> (T, usize) {
-    let (result, peak) = peak_during(timeout(WHOLE_CALL, call)).await;
-    (result.expect("the call ended within the bound"), peak)
-}
-
-/// Whether `result` failed with `LimitExceeded` for `what` at `limit`.
-fn exceeded<T>(result: &Result<T, Error>, what: &str, limit: usize) -> bool {
-    matches!(result, Err(Error::LimitExceeded { what: w, limit: l }) if *w == what && *l == limit as u64)
+    hostile_common::measured(WHOLE_CALL, call).await
 }
 
 #[tokio::test]

@@ -388,7 +388,7 @@ pub async fn imap_folder(
     bars: &MultiProgress,
 ) -> Result<(PathBuf, Tally)> {
     use mailbag::imap::{FetchAttribute, MessageSet, SequenceSet, Uid};
-    use mailbag::proto::imap::types::{FetchItem, Section};
+    use mailbag::proto::imap::types::FetchItem;
 
     let err = |e| target.error(e);
     let serr = |e| store_error(dest, e);
@@ -455,11 +455,7 @@ pub async fn imap_folder(
     }
     let bar = bars.add(progress(out, todo.len() as u64, folder));
     let mut durable: Vec<MessageKey> = Vec::new();
-    let peek = FetchAttribute::BodySection {
-        section: Section::full(),
-        partial: None,
-        peek: true,
-    };
+    let peek = FetchAttribute::whole_message();
     let mut result: std::result::Result<(), Failure> = Ok(());
     let start = |batch: &[Uid]| {
         let set = MessageSet::Uid(SequenceSet::from_numbers(batch.iter().copied()));

@@ -305,14 +305,7 @@ pub async fn show(target: &Target, uid: u32, raw: bool, out: Output) -> Result<(
     let client = login(target).await?;
     open(target, &client, false).await?;
     let set = MessageSet::Uid(uid_set(&uid.to_string())?);
-    let attrs = vec![
-        FetchAttribute::Uid,
-        FetchAttribute::BodySection {
-            section: Section::full(),
-            partial: None,
-            peek: true,
-        },
-    ];
+    let attrs = vec![FetchAttribute::Uid, FetchAttribute::whole_message()];
     let mut fetch = client
         .fetch(set, attrs)
         .await
@@ -707,11 +700,7 @@ fn watch_options(target: &Target, folder: &str, bodies: bool) -> Result<WatchOpt
     }
     options.fetch = vec![header_fields()];
     if bodies {
-        options.fetch.push(FetchAttribute::BodySection {
-            section: Section::full(),
-            partial: None,
-            peek: true,
-        });
+        options.fetch.push(FetchAttribute::whole_message());
     }
     Ok(options)
 }

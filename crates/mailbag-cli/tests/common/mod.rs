@@ -16,6 +16,14 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mailbag"))
 }
 
+/// The user the scripted IMAP and POP3 peers accept (they check no password).
+pub fn scripted_user() -> TestUser {
+    TestUser {
+        name: "ann".into(),
+        password: "secret".into(),
+    }
+}
+
 /// `mailbag ARGS` with the user's password in MAILBAG_PASSWORD and no config file.
 pub fn mailbag(user: &TestUser, args: &[&str]) -> Command {
     let mut c = Command::new(bin());

@@ -413,6 +413,17 @@ pub enum FetchAttribute {
     GmLabels,
 }
 
+impl FetchAttribute {
+    /// `BODY.PEEK[]`: the whole message, without setting `\Seen`.
+    pub fn whole_message() -> FetchAttribute {
+        FetchAttribute::BodySection {
+            section: Section::full(),
+            partial: None,
+            peek: true,
+        }
+    }
+}
+
 /// How STORE changes flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {

@@ -82,3 +82,14 @@ pub async fn peak_during<F: Future>(f: F) -> (F::Output, usize) {
 
 /// Bytes in a mebibyte, for bounds.
 pub const MIB: usize = 1 << 20;
+
+/// Runs `call` within `bound`; its result and the peak of memory meanwhile.
+pub async fn measured<T>(bound: std::time::Duration, call: impl Future<Output = T>) -> (T, usize) {
+    let (result, peak) = peak_during(tokio::time::timeout(bound, call)).await;
+    (result.expect("the call ended within the bound"), peak)
+}
+
+/// Whether `result` failed with `LimitExceeded` for `what` at `limit`.
+pub fn exceeded<T>(result: &Result<T, mailbag::Error>, what: &str, limit: usize) -> bool {
+    matches!(result, Err(mailbag::Error::LimitExceeded { what: w, limit: l }) if *w == what && *l == limit as u64)
+}
