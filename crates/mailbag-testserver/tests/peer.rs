@@ -336,3 +336,45 @@ async fn scripts_that_cannot_run_are_reported() {
     let err = peer.finish().await.unwrap_err();
     assert_eq!(err.kind, PeerErrorKind::NoClient);
 }
+
+/// Logs in, sends `last`, and resets the connection without reading the answer.
+async fn send_and_reset(peer: &ScriptedPeer, last: &[u8]) {
+    let tcp = TcpStream::connect(peer.addr()).await.unwrap();
+    tcp.set_zero_linger().unwrap();
+    let mut s = AsyncBufReader::new(tcp);
+    line(&mut s).await;
+    s.write_all(b"x1 LOGIN bob secret\r\n").await.unwrap();
+    assert_eq!(line(&mut s).await, "x1 OK LOGIN done\r\n");
+    s.write_all(last).await.unwrap();
+    s.flush().await.unwrap();
+    drop(s);
+}
+
+/// A client may close as soon as it has written LOGOUT: the answer the script still had to
+/// send goes unheard, and that is no fault. Closing so after any other command still is one.
+#[tokio::test]
+async fn a_client_may_close_after_logout_without_the_answer() {
+    let script = |command: &str| {
+        Script::from_transcript(&format!(
+            "S: * OK scripted IMAP ready
+             C: {{tag}} LOGIN bob secret
+             S: {{tag}} OK LOGIN done
+             C: {{tag}} {command}"
+        ))
+        .sleep(Duration::from_millis(300))
+        .transcript(
+            "S: * BYE see you
+             S: {tag} OK done",
+        )
+    };
+    let peer = ScriptedPeer::start(script("LOGOUT")).await.unwrap();
+    send_and_reset(&peer, b"x2 LOGOUT\r\n").await;
+    peer.finish()
+        .await
+        .expect("closing after LOGOUT is allowed");
+
+    let peer = ScriptedPeer::start(script("NOOP")).await.unwrap();
+    send_and_reset(&peer, b"x2 NOOP\r\n").await;
+    let err = peer.finish().await.unwrap_err();
+    assert!(matches!(err.kind, PeerErrorKind::ClientGone(_)), "{err:?}");
+}

@@ -108,10 +108,23 @@ impl TlsConfig {
             .with_no_client_auth())
     }
 
-    /// For a connection that never starts TLS ([`crate::Security::Plaintext`]): trusts no
-    /// root at all, so it could not verify any server, and costs no reading of the platform's
-    /// roots (a few milliseconds at every start of the CLI).
-    pub(crate) fn trusting_nothing() -> Result<TlsConfig, Error> {
+    /// The configuration a client connection needs: for [`crate::Security::Plaintext`],
+    /// which never starts TLS, one that trusts no root at all (it could not verify any
+    /// server) and costs no reading of the platform's roots (a few milliseconds at every
+    /// start of the CLI); otherwise the platform's roots plus `ca_file`, or `ca_file` alone.
+    pub(crate) fn for_connection(
+        security: crate::Security,
+        ca_file: Option<&Path>,
+        only_ca_file: bool,
+    ) -> Result<TlsConfig, Error> {
+        match (ca_file, only_ca_file) {
+            _ if security == crate::Security::Plaintext => Self::trusting_nothing(),
+            (Some(ca), true) => Self::with_only_ca_file(ca),
+            (ca, _) => Self::new(ca),
+        }
+    }
+
+    fn trusting_nothing() -> Result<TlsConfig, Error> {
         static NONE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
         if let Some(config) = NONE.get() {
             return Ok(TlsConfig {

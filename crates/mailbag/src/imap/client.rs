@@ -59,11 +59,11 @@ impl ImapClient {
     /// # Cancel safety
     /// Not cancel safe: a cancelled connect leaves nothing to reuse.
     pub async fn connect(options: ConnectOptions) -> Result<ImapClient, Error> {
-        let tls = match (&options.ca_file, options.only_ca_file) {
-            _ if options.security == Security::Plaintext => TlsConfig::trusting_nothing()?,
-            (Some(ca), true) => TlsConfig::with_only_ca_file(ca)?,
-            (ca, _) => TlsConfig::new(ca.as_deref())?,
-        };
+        let tls = TlsConfig::for_connection(
+            options.security,
+            options.ca_file.as_deref(),
+            options.only_ca_file,
+        )?;
         let stream = Stream::connect(
             &options.host,
             options.port,
