@@ -170,11 +170,23 @@ fn download_is_incremental_and_exact_for_mbox_and_maildir() {
     // More mail arrives; the second run fetches only that.
     let second: Vec<Vec<u8>> = (12..15).map(|i| messages::message(i, 2000)).collect();
     d.fill(&user, "INBOX", &second).unwrap();
-    let out = ok(mailbag(&user, &["download", &src, m, "--ca-file", &ca]));
+    let (status, out, trace) = run(mailbag(
+        &user,
+        &["download", &src, m, "--ca-file", &ca, "-v"],
+    ));
+    assert!(status.status.success(), "{out}\n{trace}");
     assert!(
         out.contains("3 new messages") && out.contains("12 already there"),
         "{out}"
     );
+    // No progress bar (standard error is not a terminal): LIST, which only feeds the bar's
+    // byte count, is not sent; UIDL is.
+    let sent: Vec<&str> = trace
+        .lines()
+        .filter_map(|l| l.split_once("C: ").map(|(_, c)| c))
+        .collect();
+    assert!(sent.iter().any(|c| c.starts_with("UIDL")), "{sent:?}");
+    assert!(!sent.iter().any(|c| c.starts_with("LIST")), "{sent:?}");
     ok(mailbag(
         &user,
         &[

@@ -207,6 +207,37 @@ fn authenticate_plain_with_and_without_sasl_ir() {
     assert_eq!(t.core.state(), ConnectionState::Authenticated);
     let trace: Vec<String> = std::iter::from_fn(|| t.core.poll_trace()).collect();
     assert!(!trace.iter().any(|l| l.contains("AHUAcA")), "{trace:?}");
+    assert!(
+        trace.iter().any(|l| l.starts_with("C: A1 AUTHENTICATE"))
+            && trace.iter().any(|l| l.contains("redacted")),
+        "{trace:?}"
+    );
+}
+
+#[test]
+fn trace_lines_are_kept_only_when_asked_for() {
+    let mut t = T::new("* OK [CAPABILITY IMAP4rev1] hi\r\n");
+    t.submit(Command::Noop);
+    t.c("A1 NOOP\r\n");
+    t.s("* 3 EXISTS\r\nA1 OK done\r\n");
+    let trace: Vec<String> = std::iter::from_fn(|| t.core.poll_trace()).collect();
+    assert!(trace.contains(&"C: A1 NOOP".to_owned()), "{trace:?}");
+    assert!(trace.contains(&"S: * 3 EXISTS".to_owned()), "{trace:?}");
+
+    // Off: nothing is built or kept, and the protocol goes on the same.
+    t.core.set_trace(false);
+    t.submit(Command::Noop);
+    t.c("A2 NOOP\r\n");
+    t.s("* 4 EXISTS\r\nA2 OK done\r\n");
+    assert_eq!(t.core.poll_trace(), None);
+    assert!(t
+        .events()
+        .contains(&ClientEvent::Notification(Notification::Exists(4))));
+
+    t.core.set_trace(true);
+    t.submit(Command::Noop);
+    t.c("A3 NOOP\r\n");
+    assert_eq!(t.core.poll_trace().as_deref(), Some("C: A3 NOOP"));
 }
 
 #[test]

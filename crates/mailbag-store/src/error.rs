@@ -100,13 +100,24 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Adds the action and path to an `io::Error`, the form every I/O failure is reported in.
 pub(crate) trait IoContext<T> {
     fn ctx(self, action: &'static str, path: &std::path::Path) -> Result<T>;
+    /// As `ctx`, with the path built only on failure (per-message calls build none).
+    fn ctx_with(self, action: &'static str, path: impl FnOnce() -> std::path::PathBuf)
+        -> Result<T>;
 }
 
 impl<T> IoContext<T> for io::Result<T> {
     fn ctx(self, action: &'static str, path: &std::path::Path) -> Result<T> {
+        self.ctx_with(action, || path.to_path_buf())
+    }
+
+    fn ctx_with(
+        self,
+        action: &'static str,
+        path: impl FnOnce() -> std::path::PathBuf,
+    ) -> Result<T> {
         self.map_err(|source| Error::Io {
             action,
-            path: path.to_path_buf(),
+            path: path(),
             source,
         })
     }

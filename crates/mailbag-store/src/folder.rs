@@ -7,8 +7,8 @@
 //! many messages it holds.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -24,10 +24,11 @@ use crate::state::{Record, State};
 /// size bound the memory one message takes, whatever its size.
 const BUFFER_SIZE: usize = 64 * 1024;
 
-/// A Maildir file's write buffer: small chunks (headers, lines) are gathered, chunks of at
-/// least this size (a whole message received in one piece, a socket read) go to `write(2)`
-/// directly, without a copy through the buffer (issue 8: copying each 50 KB body into a fresh
-/// 64 KB buffer cost a memcpy and page faults per message).
+/// A Maildir file's write buffer (one per folder, reused for every message): small chunks
+/// (headers, lines) are gathered, chunks of at least this size (a whole message received in
+/// one piece, a socket read) go to `write(2)` directly, without a copy through the buffer
+/// (issue 8: copying each 50 KB body into a fresh 64 KB buffer cost a memcpy and page faults
+/// per message; a fresh 8 KB buffer per message was still the largest allocation).
 const MAILDIR_BUFFER_SIZE: usize = 8 * 1024;
 
 /// One folder's output and sync state, locked for this process. Made by [`crate::Store::open_folder`].
@@ -61,11 +62,12 @@ pub struct Folder {
 pub(crate) enum Sink {
     Mbox(MboxSink),
     Maildir {
-        dir: PathBuf,
         uid_validity: Option<u32>,
         /// `tmp/`, `new/` and `cur/`, open: files are created and renamed relative to them
         /// (one path component to look up, not the whole path), and fsync'd through them.
         dirs: fsutil::MaildirDirs,
+        /// The message being written's buffered bytes.
+        buf: Vec<u8>,
     },
 }
 
@@ -91,9 +93,9 @@ impl Sink {
     pub(crate) fn maildir(dir: PathBuf, uid_validity: Option<u32>) -> Result<Sink> {
         let dirs = fsutil::MaildirDirs::open(&dir)?;
         Ok(Sink::Maildir {
-            dir,
             uid_validity,
             dirs,
+            buf: Vec::with_capacity(MAILDIR_BUFFER_SIZE),
         })
     }
 }
@@ -120,9 +122,42 @@ struct Pending {
 #[derive(Debug)]
 struct Delivery {
     file: File,
-    tmp: PathBuf,
+    /// `new` or `cur`.
     subdir: &'static str,
+    /// The name it is delivered under: its unique base, then `:2,<flags>` in `cur/`.
     name: String,
+    /// The length of the base, which is its name in `tmp/`.
+    base_len: usize,
+}
+
+impl Delivery {
+    fn tmp_name(&self) -> &str {
+        self.name.get(..self.base_len).unwrap_or(&self.name)
+    }
+
+    /// Writes `chunk` after what `buf` holds, as a `BufWriter` of `MAILDIR_BUFFER_SIZE`
+    /// would.
+    fn write(&mut self, buf: &mut Vec<u8>, chunk: &[u8]) -> std::io::Result<()> {
+        if buf.len() + chunk.len() > MAILDIR_BUFFER_SIZE {
+            self.flush(buf)?;
+        }
+        if chunk.len() >= MAILDIR_BUFFER_SIZE {
+            self.file.write_all(chunk)
+        } else {
+            buf.extend_from_slice(chunk);
+            Ok(())
+        }
+    }
+
+    fn flush(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        let result = if buf.is_empty() {
+            Ok(())
+        } else {
+            self.file.write_all(buf)
+        };
+        buf.clear();
+        result
+    }
 }
 
 impl Folder {
@@ -236,20 +271,21 @@ impl Folder {
                 }
             }
             Sink::Maildir {
-                dir,
                 uid_validity,
                 dirs,
+                buf,
             } => {
                 let base = maildir::unique_base(&key, *uid_validity);
-                let tmp = dir.join("tmp").join(&base);
-                let file = dirs.create_in_tmp(&base, &tmp)?;
-                let (subdir, name) = maildir::delivered_name(&base, meta.flags);
-                Target::Maildir {
-                    file: BufWriter::with_capacity(MAILDIR_BUFFER_SIZE, file),
-                    tmp,
+                let file = dirs.create_in_tmp(&base)?;
+                let base_len = base.len();
+                let (subdir, name) = maildir::delivered_name(base, meta.flags);
+                buf.clear();
+                Target::Maildir(Delivery {
+                    file,
                     subdir,
                     name,
-                }
+                    base_len,
+                })
             }
         };
         Ok(MessageWriter {
@@ -298,11 +334,14 @@ impl Folder {
                 // All fsyncs first: a file must be whole before its name appears in new/ or
                 // cur/, because reconciliation adopts whatever it finds there.
                 for delivery in self.pending.iter().filter_map(|p| p.delivery.as_ref()) {
-                    delivery.file.sync_all().ctx("sync", &delivery.tmp)?;
+                    delivery
+                        .file
+                        .sync_all()
+                        .ctx_with("sync", || dirs.in_tmp(delivery.tmp_name()))?;
                 }
                 let mut used = Vec::new();
                 for delivery in self.pending.iter_mut().filter_map(|p| p.delivery.take()) {
-                    dirs.deliver(&delivery.tmp, delivery.subdir, &delivery.name)?;
+                    dirs.deliver(delivery.tmp_name(), delivery.subdir, &delivery.name)?;
                     if !used.contains(&delivery.subdir) {
                         used.push(delivery.subdir);
                     }
@@ -350,15 +389,8 @@ pub struct MessageWriter<'a> {
 
 #[derive(Debug)]
 enum Target {
-    Mbox {
-        start: u64,
-    },
-    Maildir {
-        file: BufWriter<File>,
-        tmp: PathBuf,
-        subdir: &'static str,
-        name: String,
-    },
+    Mbox { start: u64 },
+    Maildir(Delivery),
 }
 
 impl MessageWriter<'_> {
@@ -377,9 +409,9 @@ impl MessageWriter<'_> {
                     Ok(())
                 }
             }
-            (Some(Target::Maildir { file, tmp, .. }), _) => {
-                file.write_all(chunk).ctx("write to", tmp)
-            }
+            (Some(Target::Maildir(delivery)), Sink::Maildir { dirs, buf, .. }) => delivery
+                .write(buf, chunk)
+                .ctx_with("write to", || dirs.in_tmp(delivery.tmp_name())),
             _ => unreachable!("a writer's target matches its folder and exists until consumed"),
         };
         self.size += chunk.len() as u64;
@@ -409,27 +441,16 @@ impl MessageWriter<'_> {
                         delivery: None,
                     })
             }
-            (
-                Some(Target::Maildir {
-                    file,
-                    tmp,
-                    subdir,
-                    name,
-                }),
-                _,
-            ) => match file.into_inner() {
-                Ok(file) => Ok(Pending {
-                    key: key.clone(),
-                    end: None,
-                    delivery: Some(Delivery {
-                        file,
-                        tmp,
-                        subdir,
-                        name,
+            (Some(Target::Maildir(mut delivery)), Sink::Maildir { dirs, buf, .. }) => {
+                match delivery.flush(buf) {
+                    Ok(()) => Ok(Pending {
+                        key: key.clone(),
+                        end: None,
+                        delivery: Some(delivery),
                     }),
-                }),
-                Err(e) => Err(e.into_error()).ctx("write to", &tmp),
-            },
+                    Err(e) => Err(e).ctx_with("write to", || dirs.in_tmp(delivery.tmp_name())),
+                }
+            }
             _ => unreachable!("a writer's target matches its folder and exists until consumed"),
         };
         let pending = result.inspect_err(|error| self.folder.poison(error))?;
@@ -462,9 +483,11 @@ impl MessageWriter<'_> {
                     .and_then(|()| mbox.file.seek(SeekFrom::Start(start)).map(drop))
                     .ctx("truncate", output)
             }
-            (Some(Target::Maildir { file, tmp, .. }), _) => {
-                drop(file.into_parts());
-                fs::remove_file(&tmp).ctx("remove", &tmp)
+            (Some(Target::Maildir(delivery)), Sink::Maildir { dirs, buf, .. }) => {
+                buf.clear();
+                let tmp_name = delivery.tmp_name().to_owned();
+                drop(delivery);
+                dirs.remove_from_tmp(&tmp_name)
             }
             _ => Ok(()),
         };

@@ -64,6 +64,7 @@ pub(crate) struct MaildirDirs {
     new: File,
     cur: File,
     /// The paths, for error messages.
+    tmp_path: PathBuf,
     new_path: PathBuf,
     cur_path: PathBuf,
 }
@@ -74,21 +75,26 @@ impl MaildirDirs {
             let path = dir.join(sub);
             File::open(&path).ctx("open", &path).map(|f| (f, path))
         };
-        let (tmp, _) = open("tmp")?;
+        let (tmp, tmp_path) = open("tmp")?;
         let (new, new_path) = open("new")?;
         let (cur, cur_path) = open("cur")?;
         Ok(MaildirDirs {
             tmp,
             new,
             cur,
+            tmp_path,
             new_path,
             cur_path,
         })
     }
 
-    /// Creates `tmp/<name>` with mode 0600; fails if it exists. `path` is its full path, for
-    /// errors.
-    pub(crate) fn create_in_tmp(&self, name: &str, path: &Path) -> Result<File> {
+    /// The full path of `tmp/<name>`, for error messages (only built when one is needed).
+    pub(crate) fn in_tmp(&self, name: &str) -> PathBuf {
+        self.tmp_path.join(name)
+    }
+
+    /// Creates `tmp/<name>` with mode 0600; fails if it exists.
+    pub(crate) fn create_in_tmp(&self, name: &str) -> Result<File> {
         rustix::fs::openat(
             &self.tmp,
             name,
@@ -97,7 +103,7 @@ impl MaildirDirs {
         )
         .map(File::from)
         .map_err(std::io::Error::from)
-        .ctx("create", path)
+        .ctx_with("create", || self.in_tmp(name))
     }
 
     fn subdir(&self, subdir: &str) -> (&File, &Path) {
@@ -108,13 +114,19 @@ impl MaildirDirs {
         }
     }
 
-    /// Renames `tmp/<file name of tmp>` to `<subdir>/<name>` (`subdir` is "new" or "cur").
-    pub(crate) fn deliver(&self, tmp: &Path, subdir: &str, name: &str) -> Result<()> {
-        let from = tmp.file_name().unwrap_or_default();
+    /// Renames `tmp/<from>` to `<subdir>/<name>` (`subdir` is "new" or "cur").
+    pub(crate) fn deliver(&self, from: &str, subdir: &str, name: &str) -> Result<()> {
         let (to_dir, _) = self.subdir(subdir);
         rustix::fs::renameat(&self.tmp, from, to_dir, name)
             .map_err(std::io::Error::from)
-            .ctx("rename", tmp)
+            .ctx_with("rename", || self.in_tmp(from))
+    }
+
+    /// Removes `tmp/<name>`.
+    pub(crate) fn remove_from_tmp(&self, name: &str) -> Result<()> {
+        rustix::fs::unlinkat(&self.tmp, name, rustix::fs::AtFlags::empty())
+            .map_err(std::io::Error::from)
+            .ctx_with("remove", || self.in_tmp(name))
     }
 
     /// Fsyncs `new/` or `cur/`, which makes the renames into it durable.

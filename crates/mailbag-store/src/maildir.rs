@@ -38,7 +38,10 @@ pub(crate) fn create_layout(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A fresh unique base name for a message with `key`.
+/// A fresh unique base name for a message with `key`, written into one allocation with room
+/// for the `:2,<flags>` that [`delivered_name`] may add. Numbers are written with `itoa`, not
+/// `core::fmt` (issue 8: formatting the name was 9 % of the client's instructions in a
+/// 10,000-message download).
 pub(crate) fn unique_base(key: &MessageKey, uid_validity: Option<u32>) -> String {
     static HOST: OnceLock<String> = OnceLock::new();
     // The process id, read once (a getpid(2) per message otherwise).
@@ -49,32 +52,50 @@ pub(crate) fn unique_base(key: &MessageKey, uid_validity: Option<u32>) -> String
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{}.M{}P{}Q{counter}{}.{host}",
-        now.as_secs(),
-        now.subsec_micros(),
-        pid,
-        key_part(key, uid_validity),
-    )
-}
-
-fn key_part(key: &MessageKey, uid_validity: Option<u32>) -> String {
+    let key_len = match key {
+        MessageKey::Uid(_) => 22,
+        MessageKey::Uidl(uidl) => 1 + 2 * uidl.as_str().len(),
+    };
+    let mut name = String::with_capacity(64 + key_len + host.len());
+    let mut digits = itoa::Buffer::new();
+    name.push_str(digits.format(now.as_secs()));
+    name.push_str(".M");
+    name.push_str(digits.format(now.subsec_micros()));
+    name.push('P');
+    name.push_str(digits.format(pid));
+    name.push('Q');
+    name.push_str(digits.format(counter));
     match key {
-        MessageKey::Uid(uid) => format!("V{}U{uid}", uid_validity.unwrap_or(0)),
+        MessageKey::Uid(uid) => {
+            name.push('V');
+            name.push_str(digits.format(uid_validity.unwrap_or(0)));
+            name.push('U');
+            name.push_str(digits.format(*uid));
+        }
         MessageKey::Uidl(uidl) => {
-            let hex: String = uidl.as_str().bytes().map(|b| format!("{b:02x}")).collect();
-            format!("L{hex}")
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            name.push('L');
+            for b in uidl.as_str().bytes() {
+                name.push(char::from(HEX[usize::from(b >> 4)]));
+                name.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
         }
     }
+    name.push('.');
+    name.push_str(host);
+    name
 }
 
-/// The directory (`new` or `cur`) and file name a message with `flags` is delivered under.
-pub(crate) fn delivered_name(base: &str, flags: Flags) -> (&'static str, String) {
-    let letters = flags.maildir_letters();
-    if letters.is_empty() {
-        ("new", base.to_owned())
+/// The directory (`new` or `cur`) and file name a message with `flags` is delivered under:
+/// `base` itself, or `base:2,<flags>`.
+pub(crate) fn delivered_name(mut base: String, flags: Flags) -> (&'static str, String) {
+    // Every flag Maildir records has a letter: no flag, no info.
+    if flags == Flags::default() {
+        ("new", base)
     } else {
-        ("cur", format!("{base}:2,{letters}"))
+        base.push_str(":2,");
+        flags.push_maildir_letters(&mut base);
+        ("cur", base)
     }
 }
 
@@ -184,15 +205,30 @@ mod tests {
         let key = MessageKey::Uid(4711);
         let base = unique_base(&key, Some(1_700_000_000));
         assert_eq!(parse_name(&base), Some((Some(1_700_000_000), key.clone())));
+        // time.M<micros>P<pid>Q<counter>V<validity>U<uid>.host
+        let (secs, rest) = base.split_once(".M").unwrap();
+        assert!(secs.parse::<u64>().unwrap() > 1_700_000_000, "{base}");
+        assert!(
+            rest.contains(&format!("P{}Q", std::process::id())),
+            "{base}"
+        );
+        assert!(
+            rest.contains(&format!("V1700000000U4711.{}", fsutil::maildir_hostname())),
+            "{base}"
+        );
         let (dir, name) = delivered_name(
-            &base,
+            base.clone(),
             Flags {
                 seen: true,
                 ..Flags::default()
             },
         );
         assert_eq!(dir, "cur");
-        assert!(name.ends_with(":2,S"));
+        assert_eq!(name, format!("{base}:2,S"));
+        assert_eq!(
+            delivered_name(base.clone(), Flags::default()),
+            ("new", base)
+        );
         assert_eq!(parse_name(&name), Some((Some(1_700_000_000), key)));
     }
 

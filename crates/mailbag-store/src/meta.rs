@@ -142,18 +142,27 @@ impl Flags {
     }
 
     /// The Maildir info letters, in the ASCII order the Maildir convention requires.
+    #[cfg(test)]
     pub(crate) fn maildir_letters(self) -> String {
-        [
+        let mut letters = String::new();
+        self.push_maildir_letters(&mut letters);
+        letters
+    }
+
+    /// Appends the Maildir info letters to `out`, in the ASCII order the Maildir convention
+    /// requires.
+    pub(crate) fn push_maildir_letters(self, out: &mut String) {
+        for (set, letter) in [
             (self.draft, 'D'),
             (self.flagged, 'F'),
             (self.answered, 'R'),
             (self.seen, 'S'),
             (self.deleted, 'T'),
-        ]
-        .iter()
-        .filter(|(set, _)| *set)
-        .map(|(_, letter)| *letter)
-        .collect()
+        ] {
+            if set {
+                out.push(letter);
+            }
+        }
     }
 }
 

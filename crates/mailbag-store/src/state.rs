@@ -277,7 +277,7 @@ impl State {
         text.push(b'\n');
         for record in &self.records {
             // A derived Serialize of plain fields cannot fail.
-            text.extend(serde_json::to_vec(record).unwrap_or_default());
+            let _ = serde_json::to_writer(&mut text, record);
             text.push(b'\n');
         }
         self.journal = None;
@@ -296,7 +296,7 @@ impl State {
         let mut text = Vec::new();
         for record in &records {
             // As in `compact`: cannot fail.
-            text.extend(serde_json::to_vec(record).unwrap_or_default());
+            let _ = serde_json::to_writer(&mut text, record);
             text.push(b'\n');
         }
         let journal = self

@@ -191,3 +191,41 @@ fn nested_folder_names_are_flat() {
     assert_eq!(folder.output_path(), fx.dest().join("Archive.2024.März"));
     assert!(fx.dest().join(".mailbag/Archive.2024.März.state").exists());
 }
+
+/// Bytes arrive in chunks of any size: small ones are gathered in the folder's buffer, large
+/// ones go straight to the file, and each file holds exactly its message's bytes, in order
+/// (the buffer is shared by the messages of a folder, one after another).
+#[test]
+fn chunks_of_any_size_make_exact_files() {
+    let fx = Fixture::new(Format::Maildir, false, 1);
+    let (mut folder, _) = fx.open();
+    let sizes = [1, 100, 5000, 4000, 9000, 3, 16384, 8191, 8192, 7, 20000, 1];
+    let body: Vec<u8> = (0..sizes.iter().sum::<usize>())
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let mut expected = Vec::new();
+    for (uid, rotate) in [(1u32, 0usize), (2, 3)] {
+        let mut sizes = sizes;
+        sizes.rotate_left(rotate);
+        let bytes: Vec<u8> = body.iter().map(|b| b.wrapping_add(uid as u8)).collect();
+        let mut writer = folder
+            .begin_message(&MessageMeta::new(MessageKey::Uid(uid)))
+            .unwrap();
+        let mut at = 0;
+        for size in sizes {
+            writer.write_chunk(&bytes[at..at + size]).unwrap();
+            at += size;
+        }
+        assert_eq!(writer.commit().unwrap(), bytes.len() as u64);
+        expected.push(bytes);
+    }
+    folder.sync().unwrap();
+    let new = fx.output().join("new");
+    let mut files: Vec<Vec<u8>> = names(&new)
+        .iter()
+        .map(|n| fs::read(new.join(n)).unwrap())
+        .collect();
+    files.sort_by_key(|f| f[0]);
+    assert_eq!(files, expected);
+    assert!(names(&fx.output().join("tmp")).is_empty());
+}

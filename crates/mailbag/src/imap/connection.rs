@@ -356,6 +356,9 @@ impl Connection {
         while let Some(line) = self.core.poll_trace() {
             trace!(target: "mailbag::imap", "{line}");
         }
+        // Lines are built only while someone logs them (checked again on every turn).
+        self.core
+            .set_trace(tracing::enabled!(target: "mailbag::imap", tracing::Level::TRACE));
         Ok(())
     }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use mailbag::imap::{FetchEvent, FetchStream, Flag};
 use mailbag::proto::imap::types::FetchItem;
-use mailbag_store::{Flags, Folder, Format, MessageKey, MessageMeta};
+use mailbag_store::{Folder, Format, MessageKey, MessageMeta};
 
 use super::Failure;
 
@@ -100,7 +100,7 @@ pub async fn receive(
     });
     let flags = flags_after.unwrap_or(flags);
     let meta = MessageMeta {
-        flags: Flags::from_imap(flags.iter().map(|f| f.to_string())),
+        flags: super::store_flags(flags),
         ..MessageMeta::new(MessageKey::Uid(uid))
     };
     let size = held.store(folder, &meta).map_err(Failure::Store)?;

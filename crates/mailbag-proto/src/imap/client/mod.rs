@@ -115,6 +115,8 @@ pub struct ClientCore {
     out: Vec<u8>,
     events: VecDeque<ClientEvent>,
     trace: VecDeque<String>,
+    /// Whether `trace` is filled ([`ClientCore::set_trace`]).
+    trace_on: bool,
     /// The command a streamed FETCH body belongs to.
     streaming: Option<CommandId>,
     /// A literal going out whose bytes the driver supplies ([`ClientCore::send_literal`]).
@@ -183,6 +185,7 @@ impl ClientCore {
             out: Vec::new(),
             events: VecDeque::new(),
             trace: VecDeque::new(),
+            trace_on: true,
             streaming: None,
             literal_out: None,
             idle_mode: false,
@@ -517,5 +520,23 @@ impl ClientCore {
     /// credentials redacted.
     pub fn poll_trace(&mut self) -> Option<String> {
         self.trace.pop_front()
+    }
+
+    /// Whether trace lines are kept for [`ClientCore::poll_trace`] (the default). A driver
+    /// that logs nothing turns them off: building them costs a formatted string per response
+    /// (issue 8: 5 % of the client's instructions in a 10,000-message download). Turning
+    /// them off drops the lines not yet taken.
+    pub fn set_trace(&mut self, keep: bool) {
+        self.trace_on = keep;
+        if !keep {
+            self.trace.clear();
+        }
+    }
+
+    /// Queues the trace line `line` makes, if trace lines are kept.
+    pub(super) fn trace_with(&mut self, line: impl FnOnce() -> String) {
+        if self.trace_on {
+            self.trace.push_back(line());
+        }
     }
 }

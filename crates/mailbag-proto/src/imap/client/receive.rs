@@ -49,15 +49,14 @@ impl ClientCore {
             }
             Event::FetchEnd { items } => self.on_fetch_end(items),
             Event::Error(e) => {
-                self.trace.push_back(format!("S: unparsable: {e}"));
+                self.trace_with(|| format!("S: unparsable: {e}"));
                 self.events.push_back(ClientEvent::ParseError(e));
             }
         }
     }
 
     pub(super) fn on_greeting(&mut self, status: StatusText) {
-        self.trace
-            .push_back(format!("S: * {:?} {}", status.status, status.text));
+        self.trace_with(|| format!("S: * {:?} {}", status.status, status.text));
         self.state = match status.status {
             Status::PreAuth => ConnectionState::Authenticated,
             Status::Bye => ConnectionState::Logout,
@@ -71,7 +70,7 @@ impl ClientCore {
     }
 
     pub(super) fn on_continuation(&mut self, now: Instant, c: Continuation) {
-        self.trace.push_back("S: +".to_owned());
+        self.trace_with(|| "S: +".to_owned());
         if self.awaiting_continuation {
             self.awaiting_continuation = false;
             if let Some(mut cmd) = self.in_flight.pop() {
@@ -103,8 +102,7 @@ impl ClientCore {
                     Some(sasl) => sasl.step(&challenge).ok(),
                     None => None,
                 };
-                self.trace
-                    .push_back("C: <SASL response redacted>".to_owned());
+                self.trace_with(|| "C: <SASL response redacted>".to_owned());
                 if let Fragment::Line(line) = authenticate_response(answer.as_deref()) {
                     self.out.extend_from_slice(&line);
                 }
@@ -119,8 +117,7 @@ impl ClientCore {
     ) -> bool {
         match cmd.rest.pop_front() {
             Some(Fragment::Literal { data, .. }) => {
-                self.trace
-                    .push_back(format!("C: <literal of {} bytes>", data.len()));
+                self.trace_with(|| format!("C: <literal of {} bytes>", data.len()));
                 self.out.extend_from_slice(&data);
             }
             Some(Fragment::Deferred { len, .. }) if len > 0 => {
@@ -134,12 +131,14 @@ impl ClientCore {
     }
 
     pub(super) fn on_tagged(&mut self, now: Instant, tag: &Tag, status: StatusText) {
-        self.trace.push_back(format!(
-            "S: {tag} {:?} {:?} {}",
-            status.status, status.code, status.text
-        ));
+        self.trace_with(|| {
+            format!(
+                "S: {tag} {:?} {:?} {}",
+                status.status, status.code, status.text
+            )
+        });
         let Some(index) = self.in_flight.iter().position(|p| &p.tag == tag) else {
-            self.trace.push_back(format!("S: unknown tag {tag}"));
+            self.trace_with(|| format!("S: unknown tag {tag}"));
             return;
         };
         let cmd = self.in_flight.remove(index);

@@ -29,7 +29,7 @@ impl ClientCore {
     }
 
     pub(super) fn on_untagged(&mut self, data: Data) {
-        self.trace.push_back(trace_line(&data));
+        self.trace_with(|| trace_line(&data));
         let selecting = self.owner(|k| k == Kind::Select);
         match data {
             Data::Status(status) => self.on_untagged_status(status, selecting),
@@ -266,10 +266,12 @@ impl ClientCore {
         items: Vec<FetchItem>,
         body: StreamedBody,
     ) {
-        self.trace.push_back(format!(
-            "S: * {seq} FETCH (... <streamed literal of {} bytes>",
-            body.len
-        ));
+        self.trace_with(|| {
+            format!(
+                "S: * {seq} FETCH (... <streamed literal of {} bytes>",
+                body.len
+            )
+        });
         self.learn(seq, &items);
         // A streamed body is always asked for: the first FETCH in flight owns it.
         self.streaming = self.owner(|k| matches!(k, Kind::Fetch { .. }));

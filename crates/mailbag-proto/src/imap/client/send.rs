@@ -86,8 +86,7 @@ impl ClientCore {
                     return true;
                 }
                 Fragment::Literal { data, .. } => {
-                    self.trace
-                        .push_back(format!("C: <literal of {} bytes>", data.len()));
+                    self.trace_with(|| format!("C: <literal of {} bytes>", data.len()));
                     self.out.extend_from_slice(&data);
                 }
                 Fragment::Deferred { len: 0, .. } => {}
@@ -102,8 +101,7 @@ impl ClientCore {
 
     /// Asks the driver for a deferred literal's bytes; the command's later fragments wait.
     pub(super) fn start_deferred(&mut self, cmd: &mut Pending, len: u64) {
-        self.trace
-            .push_back(format!("C: <literal of {len} bytes, streamed>"));
+        self.trace_with(|| format!("C: <literal of {len} bytes, streamed>"));
         self.events
             .push_back(ClientEvent::LiteralWanted { id: cmd.id, len });
         self.literal_out = Some(LiteralOut {
@@ -137,20 +135,21 @@ impl ClientCore {
     }
 
     pub(super) fn trace_out(&mut self, line: &[u8], sensitive: bool, name: &str) {
-        let text = if sensitive {
-            let tag_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-            format!(
-                "C: {} {name} <redacted>",
-                String::from_utf8_lossy(line.get(..tag_end).unwrap_or_default())
-            )
-        } else {
-            format!("C: {}", String::from_utf8_lossy(line).trim_end())
-        };
-        self.trace.push_back(text);
+        self.trace_with(|| {
+            if sensitive {
+                let tag_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+                format!(
+                    "C: {} {name} <redacted>",
+                    String::from_utf8_lossy(line.get(..tag_end).unwrap_or_default())
+                )
+            } else {
+                format!("C: {}", String::from_utf8_lossy(line).trim_end())
+            }
+        });
     }
 
     pub(super) fn send_done(&mut self) {
-        self.trace.push_back("C: DONE".to_owned());
+        self.trace_with(|| "C: DONE".to_owned());
         if let Fragment::Line(line) = done() {
             self.out.extend_from_slice(&line);
         }
