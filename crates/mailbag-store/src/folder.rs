@@ -6,7 +6,7 @@
 //! fsync'd. [`MessageWriter::commit`] only writes, so a batch costs two or three fsyncs however
 //! many messages it holds.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -53,7 +53,8 @@ pub struct Folder {
     _lock: File,
     sink: Sink,
     pending: Vec<Pending>,
-    pending_keys: HashSet<MessageKey>,
+    /// The pending messages' keys (an ordered set: no hashing per message).
+    pending_keys: BTreeSet<MessageKey>,
     poisoned: Option<String>,
 }
 
@@ -177,7 +178,7 @@ impl Folder {
             _lock: lock,
             sink,
             pending: Vec::new(),
-            pending_keys: HashSet::new(),
+            pending_keys: BTreeSet::new(),
             poisoned: None,
         }
     }

@@ -474,7 +474,6 @@ pub async fn imap_folder(
             vec![FetchAttribute::Uid, FetchAttribute::Flags, peek.clone()],
         )
     };
-    let mut received: std::collections::HashSet<u32> = std::collections::HashSet::new();
     let mut batches = todo.chunks(FETCH_BATCH);
     let mut next = match batches.next() {
         Some(batch) => Some(start(batch).await),
@@ -598,8 +597,7 @@ pub async fn imap_folder(
                 _ => continue,
             };
             match step {
-                Ok((uid, size)) => {
-                    received.insert(uid);
+                Ok((_, size)) => {
                     tally.new += 1;
                     tally.bytes += size;
                     bar.inc(1);
@@ -635,7 +633,12 @@ pub async fn imap_folder(
         Failure::Store(e) => serr(e),
     })?;
     synced.map_err(serr)?;
-    tally.missing = todo.iter().filter(|u| !received.contains(&u.get())).count() as u64;
+    // Every message received is stored now (a failure returned above): what the server
+    // listed and is not stored did not come.
+    tally.missing = todo
+        .iter()
+        .filter(|u| !store_folder.is_stored(&MessageKey::Uid(u.get())))
+        .count() as u64;
     // Everything the server listed below UIDNEXT is stored: the next run can stop after
     // EXAMINE if UIDNEXT has not moved.
     if let Some(uid_next) = uid_next {

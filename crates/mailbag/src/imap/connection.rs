@@ -11,7 +11,7 @@
 //! one past a size limit is not, since skipping it would let a command complete without the
 //! data it asked for (a SEARCH answer over the line limit read as "no match").
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -126,14 +126,16 @@ pub(crate) struct Connection {
     pub(crate) notifications: mpsc::Sender<ImapEvent>,
     pub(crate) subscribed: Arc<AtomicBool>,
     pub(crate) shared: Arc<Mutex<Shared>>,
-    pub(crate) replies: HashMap<CommandId, Route>,
+    /// The commands in flight, by id: a few at a time, so an ordered map (no hashing per
+    /// response routed).
+    pub(crate) replies: BTreeMap<CommandId, Route>,
     /// Where the greeting goes, once (or why the connection ended before it).
     pub(crate) greeting: Option<mpsc::Sender<Result<StatusText, Error>>>,
     /// Most untagged responses one collecting command may receive.
     max_responses: usize,
     deflate: Option<Deflate>,
     /// The bytes of deferred literals, by command, until the core asks for them.
-    literal_sources: HashMap<CommandId, mpsc::Receiver<Bytes>>,
+    literal_sources: BTreeMap<CommandId, mpsc::Receiver<Bytes>>,
     /// The deferred literal being sent now.
     literal_in: Option<mpsc::Receiver<Bytes>>,
     /// The core's view generation last copied into `shared`.
@@ -166,11 +168,11 @@ impl Connection {
             notifications,
             subscribed,
             shared,
-            replies: HashMap::new(),
+            replies: BTreeMap::new(),
             greeting: None,
             max_responses,
             deflate: None,
-            literal_sources: HashMap::new(),
+            literal_sources: BTreeMap::new(),
             literal_in: None,
             published_view: None,
             disconnect: None,
@@ -194,7 +196,7 @@ impl Connection {
         if let Some(tx) = self.greeting.take() {
             let _ = tx.send(Err(reason.for_each_waiter())).await;
         }
-        for (_, route) in self.replies.drain() {
+        for (_, route) in std::mem::take(&mut self.replies) {
             let _ = route.tx.send(Reply::Failed(reason.for_each_waiter())).await;
         }
         let done = self.disconnect.take();
