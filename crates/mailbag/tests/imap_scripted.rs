@@ -337,3 +337,74 @@ async fn disconnect_lets_earlier_commands_finish_and_does_not_wait_for_logout() 
     assert_eq!(eof_rx.await, Ok(true), "the client closed after LOGOUT");
     assert!(matches!(c.noop().await, Err(Error::ConnectionLost { .. })));
 }
+
+/// The mailbox view the handles read: while a FETCH streams, its counters follow; the UIDs
+/// it taught are all there once the FETCH completes (the map is copied at command
+/// boundaries, not on every read), and an EXISTS announced during IDLE shows at once.
+#[tokio::test]
+async fn mailbox_view_is_current_at_command_boundaries_and_after_notifications() {
+    let n = 2_000u32;
+    let o = peer(move |mut p| async move {
+        p.send(GREETING).await;
+        p.expect("A1 SELECT INBOX").await;
+        p.send(
+            format!("* {n} EXISTS\r\n* OK [UIDVALIDITY 7] v\r\nA1 OK [READ-WRITE] ok\r\n")
+                .as_bytes(),
+        )
+        .await;
+        p.expect("A2 UID FETCH 1:* BODY.PEEK[]").await;
+        for seq in 1..=n {
+            let uid = seq * 10;
+            p.send(format!("* {seq} FETCH (UID {uid} BODY[] {{3}}\r\nabc)\r\n").as_bytes())
+                .await;
+        }
+        p.send(b"A2 OK done\r\n").await;
+        p.expect("A3 IDLE").await;
+        p.send(b"+ idling\r\n").await;
+        p.send(format!("* {} EXISTS\r\n", n + 1).as_bytes()).await;
+        p.expect("DONE").await;
+        p.send(b"A3 OK idle done\r\n").await;
+        p.expect("A4 NOOP").await;
+        p.send(b"A4 OK nothing\r\n").await;
+        p.expect("A5 LOGOUT").await;
+        p.send(b"* BYE\r\nA5 OK bye\r\n").await;
+    })
+    .await;
+    let client = ImapClient::connect(o).await.unwrap();
+    let mut events = client.notifications().unwrap();
+    client.select("INBOX").await.unwrap();
+    let mut fetch = client.fetch(all(), body_item()).await.unwrap();
+    let mut seen = 0;
+    while let Some(ev) = fetch.next().await {
+        if let FetchEvent::Message(_) = ev.unwrap() {
+            seen += 1;
+            assert_eq!(client.mailbox_view().exists, n);
+        }
+    }
+    assert_eq!(seen, n);
+    let view = client.mailbox_view();
+    for seq in [1, 2, n / 2, n] {
+        let seq = mailbag::imap::SeqNum::try_from(seq).unwrap();
+        assert_eq!(
+            view.uid(seq).map(|u| u.get()),
+            Some(seq.get() * 10),
+            "{seq:?}"
+        );
+    }
+    client.idle(true).await.unwrap();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if let ImapEvent::Server(Notification::Exists(e)) = ev {
+            assert_eq!(e, n + 1);
+            break;
+        }
+    }
+    // Whatever the timing of the turn that carried it, a later command's completion shows it.
+    client.idle(false).await.unwrap();
+    client.noop().await.unwrap();
+    assert_eq!(client.mailbox_view().exists, n + 1);
+    client.logout().await.unwrap();
+}

@@ -140,6 +140,10 @@ pub(crate) struct Connection {
     literal_in: Option<mpsc::Receiver<Bytes>>,
     /// The core's view generation last copied into `shared`.
     published_view: Option<u64>,
+    /// Events dispatched since the view was last copied to the handles.
+    events_since_view: usize,
+    /// A notification was dispatched since the last publication.
+    notified: bool,
     /// Set by [`Request::Disconnect`]: fired once the connection is closed.
     disconnect: Option<oneshot::Sender<()>>,
 }
@@ -175,6 +179,8 @@ impl Connection {
             literal_sources: BTreeMap::new(),
             literal_in: None,
             published_view: None,
+            events_since_view: 0,
+            notified: false,
             disconnect: None,
         }
     }
@@ -223,7 +229,7 @@ impl Connection {
             self.flush().await?;
             self.dispatch().await?;
             self.flush().await?;
-            self.publish();
+            self.publish(false);
             if self.core.state() == ConnectionState::Logout && self.replies.is_empty() {
                 return Ok(());
             }
@@ -364,19 +370,41 @@ impl Connection {
         Ok(())
     }
 
-    fn publish(&mut self) {
+    /// Copies what the handles read ([`ImapClient::mailbox_view`] and the like) to them.
+    ///
+    /// The view holds a UID per message, so it is copied only when it changed, and while a
+    /// command is running (`at_boundary` false) only its counters are, unless notifications
+    /// came in this turn or enough responses passed since the last copy (one per 16
+    /// messages of the mailbox: the copying stays in proportion to what is read). The UID
+    /// map is always copied at a command's completion, before the handle hears of it.
+    /// Copied on every turn, a 100,000-message FETCH copied the growing map some 20,000
+    /// times (issue 8: 12 % of the client's instructions for 4,000 x 50 KB).
+    ///
+    /// [`ImapClient::mailbox_view`]: super::ImapClient::mailbox_view
+    fn publish(&mut self, at_boundary: bool) {
         if let Ok(mut s) = self.shared.lock() {
             s.capabilities = self.core.capabilities().to_vec();
             s.enabled = self.core.enabled().to_vec();
             s.state = Some(self.core.state());
-            // The view holds a UID per message: copied only when it changed.
             let generation = self.core.view_generation();
             if self.published_view != Some(generation) {
-                s.view = self.core.view().clone();
-                self.published_view = Some(generation);
+                let view = self.core.view();
+                let due = self.events_since_view.saturating_mul(16) >= view.exists as usize;
+                if at_boundary || self.replies.is_empty() || self.notified || due {
+                    s.view = view.clone();
+                    self.published_view = Some(generation);
+                    self.events_since_view = 0;
+                } else {
+                    s.view.exists = view.exists;
+                    s.view.recent = view.recent;
+                    s.view.uid_validity = view.uid_validity;
+                    s.view.uid_next = view.uid_next;
+                    s.view.highest_modseq = view.highest_modseq;
+                }
             }
             s.compressed = self.deflate.is_some();
         }
+        self.notified = false;
     }
 
     async fn route_to(&mut self, id: CommandId, reply: Reply) {
@@ -406,9 +434,10 @@ impl Connection {
 
     async fn dispatch(&mut self) -> Result<(), Error> {
         while let Some(event) = self.core.poll_event() {
+            self.events_since_view = self.events_since_view.saturating_add(1);
             match event {
                 ClientEvent::GreetingReceived(status) => {
-                    self.publish();
+                    self.publish(true);
                     if let Some(tx) = self.greeting.take() {
                         let _ = tx.send(Ok(status)).await;
                     }
@@ -441,14 +470,17 @@ impl Connection {
                     self.route_to(id, Reply::FetchEnded { items }).await
                 }
                 ClientEvent::CommandCompleted { id, status } => {
-                    self.publish();
+                    self.publish(true);
                     // A synchronising literal refused (NO instead of `+`) is never asked for.
                     self.literal_sources.remove(&id);
                     if let Some(route) = self.replies.remove(&id) {
                         let _ = route.tx.send(Reply::Done(status)).await;
                     }
                 }
-                ClientEvent::Notification(n) => self.notify(ImapEvent::Server(n)).await,
+                ClientEvent::Notification(n) => {
+                    self.notified = true;
+                    self.notify(ImapEvent::Server(n)).await
+                }
                 ClientEvent::StartTls => {
                     self.stream
                         .upgrade(&self.host, &self.tls, &self.timeouts)

@@ -13,6 +13,9 @@ use crate::imap::types::SeqNum;
 /// How many bytes of a skipped line are kept to recognise a literal header at its end.
 const TAIL: usize = 32;
 
+/// At most this much room is made at once for a buffered literal's announced rest.
+const RESERVE_AHEAD: usize = 256 * 1024;
+
 /// The streaming response parser.
 ///
 /// Give it the bytes read from the connection with [`feed`](Self::feed) (a copy) or
@@ -110,12 +113,20 @@ impl Buffer {
         }
     }
 
-    /// Appends `piece`; a shared buffer's bytes are copied into an owned one first.
-    fn extend(&mut self, piece: &[u8]) {
+    /// Appends `piece`, with room for at least `room` bytes after the buffer's end (`room`
+    /// covers `piece` when larger than it); a shared buffer's bytes are copied into an owned
+    /// one first. A literal still to come is room asked for at once: grown piece by piece,
+    /// the buffer was copied again at every doubling (issue 8: as many bytes as the copy
+    /// itself when 50 KB bodies spanned two reads).
+    fn extend(&mut self, piece: &[u8], room: usize) {
+        let room = room.max(piece.len());
         match self {
-            Buffer::Owned(b) => b.extend_from_slice(piece),
+            Buffer::Owned(b) => {
+                b.reserve(room);
+                b.extend_from_slice(piece);
+            }
             Buffer::Shared(b) => {
-                let mut owned = BytesMut::with_capacity(b.len().saturating_add(piece.len()));
+                let mut owned = BytesMut::with_capacity(b.len().saturating_add(room));
                 owned.extend_from_slice(b);
                 owned.extend_from_slice(piece);
                 *self = Buffer::Owned(owned);
@@ -249,8 +260,9 @@ impl ResponseParser {
     /// Brings more fed bytes into `buf`; false when there are none. When `buf` is used up
     /// the next fed `Bytes` becomes it, as it is. Otherwise a response continues across
     /// two feeds and at most `max` more bytes (at least one) are copied onto its end,
-    /// stopping after the first line end when `line`.
-    fn pull(&mut self, max: usize, line: bool) -> bool {
+    /// stopping after the first line end when `line`. `room` bytes are known to be on
+    /// their way (a buffered literal's rest): room for them is made at once.
+    fn pull(&mut self, max: usize, line: bool, room: usize) -> bool {
         if self.buf.is_empty() {
             return match self.queue.pop_front() {
                 Some(next) => {
@@ -273,7 +285,7 @@ impl ResponseParser {
         if front.is_empty() {
             self.queue.pop_front();
         }
-        self.buf.extend(&piece);
+        self.buf.extend(&piece, room);
         true
     }
 
@@ -287,7 +299,7 @@ impl ResponseParser {
                         continue;
                     }
                     if self.buf.is_empty() {
-                        if !self.pull(usize::MAX, false) {
+                        if !self.pull(usize::MAX, false, 0) {
                             return None;
                         }
                         continue;
@@ -306,7 +318,7 @@ impl ResponseParser {
                 } => {
                     if skip(&mut self.buf, literal_left, tail) {
                         self.state = FRESH;
-                    } else if !self.pull(usize::MAX, false) {
+                    } else if !self.pull(usize::MAX, false, 0) {
                         return None;
                     }
                 }
@@ -327,7 +339,12 @@ impl ResponseParser {
                             literal_left,
                         };
                         if literal_left > 0 {
-                            if !self.pull(want.saturating_sub(take), false) {
+                            // Room for the literal's rest and a little of the line
+                            // after it, up to RESERVE_AHEAD: a server that announces a
+                            // big literal and sends nothing does not get it allocated.
+                            let rest = want.saturating_sub(take);
+                            let room = rest.min(RESERVE_AHEAD).saturating_add(64);
+                            if !self.pull(rest, false, room) {
                                 return None;
                             }
                             continue;
@@ -353,7 +370,7 @@ impl ResponseParser {
                         }
                         // One byte past the limit is enough to know the line is too long.
                         let allow = limit.saturating_sub(line_len).saturating_add(1);
-                        if !self.pull(allow, true) {
+                        if !self.pull(allow, true, 0) {
                             return None;
                         }
                         continue;
