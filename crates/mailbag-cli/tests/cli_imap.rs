@@ -283,7 +283,12 @@ fn download_is_incremental_exact_and_leaves_the_server_alone() {
         ],
     ));
 
-    let second: Vec<Vec<u8>> = (20..23).map(|i| messages::message(i, 2000)).collect();
+    // A body buffered whole, one streamed in chunks (over the CLI's 16 KiB), and one over
+    // the library's 64 KiB default.
+    let second: Vec<Vec<u8>> = [(20, 2000), (21, 30_000), (22, 70_000)]
+        .into_iter()
+        .map(|(i, size)| messages::message(i, size))
+        .collect();
     d.fill(&user, "INBOX", &second).unwrap();
     let out = ok(mailbag(&user, &["download", &src, ms, "--ca-file", &ca]));
     assert!(

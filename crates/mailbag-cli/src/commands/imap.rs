@@ -18,6 +18,9 @@ use crate::output::Output;
 use crate::source::Protocol;
 use crate::Result;
 
+/// Message bodies larger than this are streamed (see [`connect_options`]).
+const STREAM_THRESHOLD: u64 = 16 << 10;
+
 /// The connection options from the command line: host, port, TLS mode, CA file, time limits
 /// and `--compress`.
 fn connect_options(target: &Target) -> Result<ConnectOptions> {
@@ -30,6 +33,10 @@ fn connect_options(target: &Target) -> Result<ConnectOptions> {
         options = options.ca_file(ca);
     }
     options.timeouts = target.timeouts;
+    // Bodies over 16 KiB come as chunks of the reads themselves, written to their files as
+    // they are: buffered whole, the one in five that a read cut was copied into one piece
+    // first (issue 8: 4,000 x 50 KB took 66 M user-space instructions instead of 96 M).
+    options.limits.stream_threshold = STREAM_THRESHOLD;
     Ok(options)
 }
 
