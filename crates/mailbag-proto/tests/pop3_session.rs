@@ -415,3 +415,41 @@ fn the_window_refills_by_halves() {
         Err(Misuse::AwaitingReply { .. })
     ));
 }
+
+#[test]
+fn trace_lines_only_when_kept_and_reading_into_the_session_buffer() {
+    let mut s = logged_in();
+    s.send(Command::Noop).unwrap();
+    let t = s.poll_transmit().unwrap();
+    assert_eq!(t.redacted, vec!["NOOP".to_string()]);
+    events(&mut s, b"+OK\r\n");
+
+    // Off: the same bytes go out, no lines are made.
+    s.set_trace(false);
+    s.send(Command::Retr(1)).unwrap();
+    let t = s.poll_transmit().unwrap();
+    assert_eq!(t.data, b"RETR 1\r\n");
+    assert!(t.redacted.is_empty());
+
+    // Bytes read into the session's own buffer parse as fed ones do, split anywhere.
+    let reply = b"+OK 9 octets\r\nSubject: x\r\n..dot\r\n.\r\n";
+    for cut in 0..reply.len() {
+        let mut s = logged_in();
+        s.send(Command::Retr(1)).unwrap();
+        sent(&mut s);
+        let mut body = Vec::new();
+        let mut ended = false;
+        for part in [&reply[..cut], &reply[cut..]] {
+            s.receive_buffer(4).extend_from_slice(part);
+            while let Some(e) = s.poll_event().expect("valid") {
+                match e {
+                    Event::BodyChunk { chunk, .. } => body.extend_from_slice(&chunk),
+                    Event::BodyEnd { .. } => ended = true,
+                    _ => {}
+                }
+            }
+        }
+        assert!(ended, "cut at {cut}");
+        assert_eq!(body, b"Subject: x\r\n.dot\r\n", "cut at {cut}");
+    }
+}

@@ -121,6 +121,7 @@ pub enum Event {
 pub struct Transmit {
     /// The bytes for the socket.
     pub data: Vec<u8>,
-    /// One redacted line per command.
+    /// One redacted line per command, while trace lines are kept
+    /// ([`Session::set_trace`](super::Session::set_trace); empty otherwise).
     pub redacted: Vec<String>,
 }

@@ -94,6 +94,14 @@ impl ReplyParser {
         self.buf.extend_from_slice(data);
     }
 
+    /// The buffer received bytes are appended to, with room for at least `room` more: a
+    /// driver reads into it directly (tokio's `read_buf`) instead of copying with
+    /// [`ReplyParser::feed`]. Message chunks come out as slices of it.
+    pub fn buffer_mut(&mut self, room: usize) -> &mut BytesMut {
+        self.buf.reserve(room);
+        &mut self.buf
+    }
+
     /// Bytes received but not yet consumed.
     pub fn buffered(&self) -> usize {
         self.buf.len()

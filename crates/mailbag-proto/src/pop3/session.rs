@@ -97,6 +97,10 @@ pub struct Session {
     max_listing_lines: usize,
     awaiting_tls: bool,
     error: Option<ParseError>,
+    /// Whether redacted command lines are made for [`Transmit::redacted`].
+    trace: bool,
+    /// Whether the last CAPA listed PIPELINING (read once per CAPA, not per transmit).
+    pipelining: bool,
 }
 
 impl fmt::Debug for AuthExchange {
@@ -118,7 +122,16 @@ impl fmt::Debug for Session {
         let queued: Vec<(&Pending, &str)> = self
             .queued
             .iter()
-            .map(|(p, _, redacted)| (p, redacted.as_str()))
+            .map(|(p, _, redacted)| {
+                (
+                    p,
+                    if redacted.is_empty() {
+                        p.keyword
+                    } else {
+                        redacted
+                    },
+                )
+            })
             .collect();
         let urgent: Vec<&str> = self.urgent.iter().map(|(_, r)| r.as_str()).collect();
         f.debug_struct("Session")
@@ -160,6 +173,8 @@ impl Session {
             auth: None,
             collect: Collect::default(),
             capabilities: None,
+            trace: true,
+            pipelining: false,
             greeting: None,
             window: DEFAULT_WINDOW,
             max_listing: MAX_LISTING,
@@ -186,9 +201,25 @@ impl Session {
 
     /// How many commands may be in flight: the window with PIPELINING, else 1.
     pub fn window(&self) -> usize {
-        match &self.capabilities {
-            Some(c) if c.pipelining() => self.window,
-            _ => 1,
+        if self.pipelining {
+            self.window
+        } else {
+            1
+        }
+    }
+
+    /// Whether [`Transmit::redacted`] is filled (the default). A driver that logs nothing
+    /// turns it off: each line is the command encoded a second time (issue 8: 10,000 RETRs).
+    pub fn set_trace(&mut self, keep: bool) {
+        self.trace = keep;
+    }
+
+    /// The redacted line for `command`, if lines are kept.
+    fn redacted(&self, command: &Command) -> String {
+        if self.trace {
+            command.redacted()
+        } else {
+            String::new()
         }
     }
 
@@ -263,7 +294,8 @@ impl Session {
             shape: command.reply_shape(),
             one,
         };
-        self.queued.push_back((pending, bytes, command.redacted()));
+        let line = self.redacted(&command);
+        self.queued.push_back((pending, bytes, line));
         Ok(id)
     }
 
@@ -348,7 +380,9 @@ impl Session {
         };
         for (bytes, line) in self.urgent.drain(..) {
             t.data.extend(bytes);
-            t.redacted.push(line);
+            if self.trace {
+                t.redacted.push(line);
+            }
         }
         // Refill the window only once half of it is free (and at once when it is empty): the
         // server always has at least half a window queued, and the commands go out in
@@ -361,7 +395,9 @@ impl Session {
                 };
                 self.in_flight.push_back(pending);
                 t.data.extend(bytes);
-                t.redacted.push(line);
+                if self.trace {
+                    t.redacted.push(line);
+                }
             }
         }
         (!t.data.is_empty()).then_some(t)
@@ -370,6 +406,12 @@ impl Session {
     /// Takes received bytes.
     pub fn feed(&mut self, data: &[u8]) {
         self.parser.feed(data);
+    }
+
+    /// The buffer to read received bytes into, with room for at least `room` more: the same
+    /// as [`Session::feed`] without its copy (see [`ReplyParser::buffer_mut`]).
+    pub fn receive_buffer(&mut self, room: usize) -> &mut bytes::BytesMut {
+        self.parser.buffer_mut(room)
     }
 
     /// Whether STLS was accepted and the driver must now run the TLS handshake.
@@ -382,6 +424,7 @@ impl Session {
     /// asked again (RFC 2595 section 4). Returns how many bytes were dropped.
     pub fn tls_established(&mut self) -> usize {
         self.capabilities = None;
+        self.pipelining = false;
         self.awaiting_tls = false;
         self.parser.discard_buffered()
     }
@@ -593,6 +636,7 @@ impl Session {
             _ => {
                 let mut capa = Capabilities::default();
                 texts.for_each(|t| capa.push_line(&t));
+                self.pipelining = capa.pipelining();
                 self.capabilities = Some(capa.clone());
                 Ok(Reply::Capa(capa))
             }
@@ -624,7 +668,8 @@ impl Session {
         let mut bytes = Vec::new();
         let cmd = Command::AuthResponse(Secret::new(answer));
         if cmd.encode(&mut bytes).is_ok() {
-            self.urgent.push((bytes, cmd.redacted()));
+            let line = self.redacted(&cmd);
+            self.urgent.push((bytes, line));
         }
         None
     }

@@ -15,6 +15,7 @@ use crate::error::{Error, TlsFailure};
 use crate::tls::TlsConfig;
 use crate::transport::{with_timeout, Security, Stream};
 
+/// Room made in the session's buffer before each read.
 const READ_BUFFER: usize = 64 * 1024;
 
 /// A POP3 connection. One command runs at a time per `&mut self`; batch methods pipeline.
@@ -28,7 +29,6 @@ pub struct Pop3Client {
     pub(super) stream: Stream,
     pub(super) session: Session,
     options: ConnectOptions,
-    read_buf: Box<[u8]>,
     greeting: Option<Greeting>,
     capabilities: Option<Capabilities>,
     failed: Option<String>,
@@ -67,7 +67,6 @@ impl Pop3Client {
             stream,
             session,
             options,
-            read_buf: vec![0u8; READ_BUFFER].into_boxed_slice(),
             greeting: None,
             capabilities: None,
             failed: None,
@@ -302,10 +301,11 @@ impl Pop3Client {
                 return Err(Error::misuse("the session is closed"));
             }
             let timeout = self.options.timeouts.command;
+            // Read straight into the session's buffer: message chunks are slices of it.
             let stream = &mut self.stream;
-            let buf = &mut self.read_buf;
+            let buf = self.session.receive_buffer(READ_BUFFER);
             let n = with_timeout(timeout, "command", async {
-                stream.read(buf).await.map_err(lost)
+                stream.read_buf(buf).await.map_err(lost)
             })
             .await?;
             if n == 0 {
@@ -313,14 +313,15 @@ impl Pop3Client {
                     detail: "the server closed the connection in the middle of a reply".into(),
                 });
             }
-            self.session
-                .feed(self.read_buf.get(..n).unwrap_or_default());
         }
     }
 }
 
 impl Pop3Client {
     pub(super) async fn transmit(&mut self) -> Result<(), Error> {
+        // Redacted lines are made only while someone logs them.
+        self.session
+            .set_trace(tracing::enabled!(target: "mailbag::pop3", tracing::Level::DEBUG));
         while let Some(t) = self.session.poll_transmit() {
             for line in &t.redacted {
                 debug!(target: "mailbag::pop3", "C: {line}");
