@@ -7,6 +7,9 @@
 //! - RFC 2595 section 4: STLS. RFC 5034: AUTH with SASL and initial response. RFC 6856: UTF8.
 //!
 //! [`Session`] is the entry point; [`ReplyParser`] can be used alone to split a recorded reply.
+//! A driver gives it received bytes with [`Session::feed`], or reads straight into
+//! [`Session::receive_buffer`] (message chunks are then slices of the reads, with no copy);
+//! [`Session::set_trace`] stops the redacted command lines for a driver that logs nothing.
 //!
 //! ```
 //! use mailbag_proto::pop3::{Command, Event, Reply, Session, SessionState};

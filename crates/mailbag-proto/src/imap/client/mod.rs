@@ -6,7 +6,8 @@
 //!   [`ClientCore::handle_input`] (bytes received), [`ClientCore::handle_timeout`] (when
 //!   [`ClientCore::poll_timeout`] said so), [`ClientCore::set_idle`] (IDLE mode);
 //! - outputs: [`ClientCore::poll_transmit`] (bytes to write), [`ClientCore::poll_event`]
-//!   (what happened, in order), [`ClientCore::poll_trace`] (redacted protocol lines to log).
+//!   (what happened, in order), [`ClientCore::poll_trace`] (redacted protocol lines to log;
+//!   [`ClientCore::set_trace`] stops making them for a driver that logs nothing).
 //!
 //! Commands go out pipelined unless RFC 9051 section 5.5 forbids it: a command naming
 //! messages by sequence number waits while a command that may expunge is in progress, and
