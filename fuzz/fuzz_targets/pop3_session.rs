@@ -8,7 +8,9 @@
 //! calls for; body chunks only inside a RETR/TOP body; states change only on the replies that
 //! may change them; errors are sticky; the bytes sent are whole CRLF lines and the password
 //! never appears in the redacted lines; whole and split feeding give the same events (not for
-//! the STLS script, where what the driver discards depends on what has arrived).
+//! the STLS script, where what the driver discards depends on what has arrived). Split feeding
+//! alternates between `feed` and reading into `receive_buffer`, with trace lines on or off:
+//! neither may change an event.
 #![no_main]
 
 use std::collections::VecDeque;
@@ -85,6 +87,8 @@ struct Driver {
     /// The RETR/TOP whose body is being received.
     in_body: Option<CommandId>,
     tls: bool,
+    /// Whether the session keeps redacted lines (`Session::set_trace`).
+    trace: bool,
 }
 
 impl Driver {
@@ -134,7 +138,8 @@ impl Driver {
             );
             assert!(t.data.ends_with(b"\r\n"), "{:?}", t.data);
             let lines = t.data.windows(2).filter(|w| w == b"\r\n").count();
-            assert_eq!(lines, t.redacted.len());
+            // One redacted line per command while trace lines are kept, none otherwise.
+            assert_eq!(if self.trace { lines } else { 0 }, t.redacted.len());
             assert_eq!(
                 t.data.iter().filter(|&&b| b == b'\n').count(),
                 lines,
@@ -219,8 +224,9 @@ impl Driver {
     }
 }
 
-fn run(chunks: &[&[u8]], script: Vec<Step>, tls: bool) -> Outcome {
+fn run(chunks: &[&[u8]], script: Vec<Step>, tls: bool, via_buffer: bool) -> Outcome {
     let mut session = Session::new();
+    session.set_trace(!via_buffer);
     session.feed(GREETING);
     match session.poll_event() {
         Ok(Some(Event::GreetingReceived(g))) => assert!(g.timestamp.is_some()),
@@ -233,10 +239,15 @@ fn run(chunks: &[&[u8]], script: Vec<Step>, tls: bool) -> Outcome {
         waiting: VecDeque::new(),
         in_body: None,
         tls,
+        trace: !via_buffer,
     };
     let mut events = Vec::new();
     for chunk in chunks {
-        d.session.feed(chunk);
+        if via_buffer {
+            d.session.receive_buffer(chunk.len()).extend_from_slice(chunk);
+        } else {
+            d.session.feed(chunk);
+        }
         loop {
             d.issue();
             d.transmit();
@@ -296,15 +307,15 @@ fuzz_target!(|data: &[u8]| {
     ][rng.below(5)];
     let initial = rng.below(2) == 0;
     for script in [user_pass(), auth(mechanism, initial)] {
-        let whole = run(&[data], script.clone(), false);
-        for split in splits(data) {
+        let whole = run(&[data], script.clone(), false, false);
+        for (i, split) in splits(data).into_iter().enumerate() {
             assert_eq!(
-                run(&split, script.clone(), false),
+                run(&split, script.clone(), false, i % 2 == 1),
                 whole,
                 "split feeding differs"
             );
         }
     }
-    run(&[data], stls(), true);
-    run(&mailbag_fuzz::random_split(data, 9), stls(), true);
+    run(&[data], stls(), true, false);
+    run(&mailbag_fuzz::random_split(data, 9), stls(), true, true);
 });

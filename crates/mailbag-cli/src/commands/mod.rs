@@ -189,3 +189,46 @@ fn init_tracing(verbose: u8) {
         .with_target(false)
         .try_init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use tokio::runtime::RuntimeFlavor;
+
+    use super::*;
+
+    fn flavor(args: &[&str]) -> RuntimeFlavor {
+        let cli = Cli::parse_from(std::iter::once("mailbag").chain(args.iter().copied()));
+        runtime_for(&cli.command)
+            .enable_all()
+            .build()
+            .unwrap()
+            .handle()
+            .runtime_flavor()
+    }
+
+    #[test]
+    fn only_parallel_downloads_get_worker_threads() {
+        let one = ["download", "imap://u@h/INBOX", "/tmp/x"];
+        assert_eq!(flavor(&one), RuntimeFlavor::CurrentThread);
+        assert_eq!(
+            flavor(&["download", "imap://u@h", "/tmp/x", "--all-folders"]),
+            RuntimeFlavor::CurrentThread
+        );
+        assert_eq!(
+            flavor(&[
+                "download",
+                "imap://u@h",
+                "/tmp/x",
+                "--all-folders",
+                "--jobs",
+                "3"
+            ]),
+            RuntimeFlavor::MultiThread
+        );
+        assert_eq!(
+            flavor(&["watch", "imap://u@h/INBOX"]),
+            RuntimeFlavor::CurrentThread
+        );
+    }
+}
