@@ -23,6 +23,14 @@ const REPLY_CAPACITY: usize = 64;
 
 /// A handle on one IMAP connection. Cheap to clone; every clone talks to the same session,
 /// and commands issued concurrently are pipelined (see the [module docs](super)).
+///
+/// # Errors and cancel safety
+///
+/// Every command method returns [`Error::No`] / [`Error::Bad`] with the server's response
+/// code and text when the server refuses it, [`Error::Misuse`] for a command not valid in
+/// the connection state, [`Error::ConnectionLost`] and [`Error::Timeout`]; a method names any
+/// other error it can return. A method cancelled after it sent its command leaves the command
+/// running on the server; its results are discarded.
 #[derive(Debug, Clone)]
 pub struct ImapClient {
     inner: Arc<Inner>,

@@ -19,7 +19,7 @@ impl ImapClient {
     /// FETCH or UID FETCH (by the kind of `set`) as a stream.
     ///
     /// # Errors
-    /// See the module docs (a NO comes from the stream).
+    /// See [errors](ImapClient#errors-and-cancel-safety) (a NO comes from the stream).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -42,7 +42,7 @@ impl ImapClient {
     /// FETCH, every message collected in memory: for small messages and headers.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -57,7 +57,7 @@ impl ImapClient {
     /// UID SEARCH with typed criteria; ESEARCH (RFC 4731) when offered. Returns UIDs.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -97,7 +97,7 @@ impl ImapClient {
     /// UID SEARCH with criteria written by the caller (`SINCE 13-Jul-2013 TEXT Apress`).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -108,7 +108,7 @@ impl ImapClient {
     /// UID SORT (RFC 5256): the UIDs matching `search`, in the order of `criteria`.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -140,7 +140,7 @@ impl ImapClient {
     /// numbers being UIDs.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -171,7 +171,7 @@ impl ImapClient {
     /// (CONDSTORE) only where the message's modseq is not higher.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -196,7 +196,7 @@ impl ImapClient {
     /// UID COPY; returns COPYUID when the server sends it (UIDPLUS).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -218,7 +218,7 @@ impl ImapClient {
     /// UID EXPUNGE (UIDPLUS) of just those messages.
     ///
     /// # Errors
-    /// See the module docs; [`Error::Misuse`] when the server has neither MOVE nor UIDPLUS
+    /// See [errors](ImapClient#errors-and-cancel-safety); [`Error::Misuse`] when the server has neither MOVE nor UIDPLUS
     /// (a plain EXPUNGE would remove other deleted messages too).
     ///
     /// # Cancel safety
@@ -250,7 +250,7 @@ impl ImapClient {
     /// EXPUNGE: removes every message flagged \Deleted.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -261,7 +261,7 @@ impl ImapClient {
     /// UID EXPUNGE (UIDPLUS): removes only these messages (if flagged \Deleted).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -273,7 +273,7 @@ impl ImapClient {
     /// `date` is `dd-Mon-yyyy hh:mm:ss +zzzz`.
     ///
     /// # Errors
-    /// See the module docs ([`Error::No`] with `TRYCREATE` for a missing mailbox).
+    /// See [errors](ImapClient#errors-and-cancel-safety) ([`Error::No`] with `TRYCREATE` for a missing mailbox).
     ///
     /// # Cancel safety
     /// Not cancel safe: the message may be stored after the future is dropped.
@@ -417,7 +417,7 @@ impl ImapClient {
     /// UIDVALIDITY is not `uid_validity`: every UID is new, start over.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.

@@ -19,7 +19,7 @@ impl ImapClient {
     /// CAPABILITY: asks the server again and returns the list.
     ///
     /// # Errors
-    /// See the [module docs](self).
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -31,7 +31,7 @@ impl ImapClient {
     /// NOOP: also lets the server announce changes.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -42,7 +42,7 @@ impl ImapClient {
     /// LOGOUT; the connection closes after it.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -57,7 +57,7 @@ impl ImapClient {
     /// UTF8=ACCEPT, IMAP4rev2); returns what the server enabled.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -88,7 +88,7 @@ impl ImapClient {
     /// ID (RFC 2971): sends ours, returns the server's fields.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -111,7 +111,7 @@ impl ImapClient {
     /// prefix and delimiter (all empty when the server sent no NAMESPACE data).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -123,7 +123,7 @@ impl ImapClient {
     /// LIST `reference` `pattern`: mailboxes with attributes, delimiter and decoded name.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -135,7 +135,7 @@ impl ImapClient {
     /// LIST with selection and return options (RFC 5258, RFC 6154 SPECIAL-USE).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -160,7 +160,7 @@ impl ImapClient {
     /// LSUB: the subscribed mailboxes.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -177,7 +177,7 @@ impl ImapClient {
     /// SUBSCRIBE
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -188,7 +188,7 @@ impl ImapClient {
     /// UNSUBSCRIBE
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -201,7 +201,7 @@ impl ImapClient {
     /// CREATE
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -217,7 +217,7 @@ impl ImapClient {
     /// DELETE
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -228,7 +228,7 @@ impl ImapClient {
     /// RENAME
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -245,7 +245,7 @@ impl ImapClient {
     /// offered.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -286,7 +286,7 @@ impl ImapClient {
     /// SELECT (read-write).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -306,7 +306,7 @@ impl ImapClient {
     /// EXAMINE (read-only: nothing, not even \Seen, changes).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -325,7 +325,7 @@ impl ImapClient {
     /// UNSELECT (RFC 3691): leaves the mailbox without expunging (CLOSE would expunge).
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -336,7 +336,7 @@ impl ImapClient {
     /// CLOSE: expunges deleted messages and unselects.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -348,7 +348,7 @@ impl ImapClient {
     /// with usage and limit.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.
@@ -361,7 +361,7 @@ impl ImapClient {
     /// with its value, `None` where not set.
     ///
     /// # Errors
-    /// See the module docs.
+    /// See [errors](ImapClient#errors-and-cancel-safety).
     ///
     /// # Cancel safety
     /// Cancel safe.

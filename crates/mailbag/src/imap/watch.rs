@@ -1,27 +1,4 @@
-//! [`Watcher`]: a folder watched across connection drops, so no new message is ever missed
-//! (RFC 2177 IDLE, RFC 9051 2.3.1.1 UIDs and UIDVALIDITY, RFC 7162 QRESYNC).
-//!
-//! A watcher connects, logs in, EXAMINEs the folder (nothing changes on the server) and turns
-//! the IDLE mode on (NOOP polling where IDLE is not offered). It yields [`WatchEvent`]s. When
-//! the connection drops (reset, end-of-file, BYE, a command timeout) or the link goes dead, it
-//! reconnects with capped exponential backoff, examines the folder again, and reports what
-//! changed meanwhile.
-//!
-//! New messages are found by UID, never by counting EXISTS: the watcher keeps the highest UID
-//! it reported under the folder's UIDVALIDITY, and after every EXISTS and every reconnect
-//! asks `UID SEARCH UID last+1:*`, so each new message is reported exactly once, in UID
-//! order, however many drops happen. With QRESYNC (when offered and not turned off) the
-//! reconnect also reports the UIDs expunged meanwhile (`VANISHED (EARLIER)`). When the
-//! UIDVALIDITY changed, old UIDs mean nothing: that is its own event, and the watcher goes on
-//! from the new UIDNEXT.
-//!
-//! A dead link (a NAT that forgot the connection, a blackholed route) sends no error: the
-//! watcher notices that no notification came for [`WatchOptions::probe_after`], sends NOOP
-//! (ending IDLE first), and treats no answer within [`WatchOptions::probe_timeout`] as a drop.
-//!
-//! Errors end the watch only when reconnecting cannot help: the first connection failing
-//! (so a wrong address or password is reported at once), an authentication refusal, or the
-//! folder refused by the server on the first examine. Everything else is retried.
+//! [`Watcher`]: a folder watched across connection drops.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -170,7 +147,30 @@ struct Live {
     events: Notifications,
 }
 
-/// A folder watched with IDLE across reconnects; see the [module docs](self).
+/// A folder watched with IDLE across connection drops, so no new message is ever missed
+/// (RFC 2177 IDLE, RFC 9051 2.3.1.1 UIDs and UIDVALIDITY, RFC 7162 QRESYNC).
+///
+/// A watcher connects, logs in, EXAMINEs the folder (nothing changes on the server) and turns
+/// the IDLE mode on (NOOP polling where IDLE is not offered). It yields [`WatchEvent`]s. When
+/// the connection drops (reset, end-of-file, BYE, a command timeout) or the link goes dead, it
+/// reconnects with capped exponential backoff, examines the folder again, and reports what
+/// changed meanwhile.
+///
+/// New messages are found by UID, never by counting EXISTS: the watcher keeps the highest UID
+/// it reported under the folder's UIDVALIDITY, and after every EXISTS and every reconnect
+/// asks `UID SEARCH UID last+1:*`, so each new message is reported exactly once, in UID
+/// order, however many drops happen. With QRESYNC (when offered and not turned off) the
+/// reconnect also reports the UIDs expunged meanwhile (`VANISHED (EARLIER)`). When the
+/// UIDVALIDITY changed, old UIDs mean nothing: that is its own event, and the watcher goes on
+/// from the new UIDNEXT.
+///
+/// A dead link (a NAT that forgot the connection, a blackholed route) sends no error: the
+/// watcher notices that no notification came for [`WatchOptions::probe_after`], sends NOOP
+/// (ending IDLE first), and treats no answer within [`WatchOptions::probe_timeout`] as a drop.
+///
+/// Errors end the watch only when reconnecting cannot help: the first connection failing
+/// (so a wrong address or password is reported at once), an authentication refusal, or the
+/// folder refused by the server on the first examine. Everything else is retried.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), mailbag::Error> {
@@ -241,7 +241,7 @@ impl Watcher {
     /// The next event, connecting and reconnecting as needed.
     ///
     /// # Errors
-    /// Only what reconnecting cannot cure (see the [module docs](self)): the first connection
+    /// Only what reconnecting cannot cure (see [`Watcher`]): the first connection
     /// failing, [`Error::Auth`], the folder refused at the first examine.
     ///
     /// # Cancel safety
