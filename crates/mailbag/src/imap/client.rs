@@ -191,7 +191,11 @@ impl ImapClient {
         self.shared(|s| s.state.unwrap_or(ConnectionState::Logout))
     }
 
-    /// The selected mailbox as far as known (exists, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ).
+    /// The selected mailbox as far as known (exists, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, and
+    /// the UIDs by sequence number that responses taught). The counters follow every turn of
+    /// the connection; the UID map is complete at every command's completion (before its
+    /// handle hears of it) and after notifications; while a long FETCH runs it is brought up
+    /// to date each time responses numbering a sixteenth of the mailbox's messages arrived.
     pub fn mailbox_view(&self) -> mailbag_proto::imap::client::MailboxView {
         self.shared(|s| s.view.clone())
     }

@@ -374,9 +374,9 @@ impl Connection {
     ///
     /// The view holds a UID per message, so it is copied only when it changed, and while a
     /// command is running (`at_boundary` false) only its counters are, unless notifications
-    /// came in this turn or enough responses passed since the last copy (one per 16
-    /// messages of the mailbox: the copying stays in proportion to what is read). The UID
-    /// map is always copied at a command's completion, before the handle hears of it.
+    /// came in this turn or responses numbering a sixteenth of the mailbox's messages passed
+    /// since the last copy (so the copying stays in proportion to what is read). The UID map
+    /// is always copied at a command's completion, before the handle hears of it.
     /// Copied on every turn, a 100,000-message FETCH copied the growing map some 20,000
     /// times (issue 8: 12 % of the client's instructions for 4,000 x 50 KB).
     ///
