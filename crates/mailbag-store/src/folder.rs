@@ -139,7 +139,7 @@ impl Delivery {
     /// Writes `chunk` after what `buf` holds, as a `BufWriter` of `MAILDIR_BUFFER_SIZE`
     /// would.
     fn write(&mut self, buf: &mut Vec<u8>, chunk: &[u8]) -> std::io::Result<()> {
-        if buf.len() + chunk.len() > MAILDIR_BUFFER_SIZE {
+        if buf.len().saturating_add(chunk.len()) > MAILDIR_BUFFER_SIZE {
             self.flush(buf)?;
         }
         if chunk.len() >= MAILDIR_BUFFER_SIZE {
