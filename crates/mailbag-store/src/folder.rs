@@ -486,9 +486,7 @@ impl MessageWriter<'_> {
             }
             (Some(Target::Maildir(delivery)), Sink::Maildir { dirs, buf, .. }) => {
                 buf.clear();
-                let tmp_name = delivery.tmp_name().to_owned();
-                drop(delivery);
-                dirs.remove_from_tmp(&tmp_name)
+                dirs.remove_from_tmp(delivery.tmp_name())
             }
             _ => Ok(()),
         };

@@ -141,14 +141,6 @@ impl Flags {
         flags
     }
 
-    /// The Maildir info letters, in the ASCII order the Maildir convention requires.
-    #[cfg(test)]
-    pub(crate) fn maildir_letters(self) -> String {
-        let mut letters = String::new();
-        self.push_maildir_letters(&mut letters);
-        letters
-    }
-
     /// Appends the Maildir info letters to `out`, in the ASCII order the Maildir convention
     /// requires.
     pub(crate) fn push_maildir_letters(self, out: &mut String) {
@@ -209,7 +201,12 @@ mod tests {
     #[test]
     fn maildir_letters_are_sorted() {
         let all = Flags::from_imap(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]);
-        assert_eq!(all.maildir_letters(), "DFRST");
-        assert_eq!(Flags::default().maildir_letters(), "");
+        let letters = |flags: Flags| {
+            let mut out = String::from(":2,");
+            flags.push_maildir_letters(&mut out);
+            out
+        };
+        assert_eq!(letters(all), ":2,DFRST");
+        assert_eq!(letters(Flags::default()), ":2,");
     }
 }

@@ -275,11 +275,7 @@ impl State {
             .map_err(io::Error::other)
             .ctx("encode", &self.path)?;
         text.push(b'\n');
-        for record in &self.records {
-            // A derived Serialize of plain fields cannot fail.
-            let _ = serde_json::to_writer(&mut text, record);
-            text.push(b'\n');
-        }
+        write_records(&mut text, &self.records);
         self.journal = None;
         fsutil::replace_file(&self.path, &text)?;
         self.dirty = false;
@@ -294,11 +290,7 @@ impl State {
     /// Appends `records` in one write and fsyncs them: after this returns they are claimed.
     pub fn append(&mut self, records: Vec<Record>) -> Result<()> {
         let mut text = Vec::new();
-        for record in &records {
-            // As in `compact`: cannot fail.
-            let _ = serde_json::to_writer(&mut text, record);
-            text.push(b'\n');
-        }
+        write_records(&mut text, &records);
         let journal = self
             .journal
             .as_mut()
@@ -309,6 +301,15 @@ impl State {
             self.insert(record);
         }
         Ok(())
+    }
+}
+
+/// Appends one JSON line per record to `text`.
+fn write_records(text: &mut Vec<u8>, records: &[Record]) {
+    for record in records {
+        // A derived Serialize of plain fields cannot fail.
+        let _ = serde_json::to_writer(&mut *text, record);
+        text.push(b'\n');
     }
 }
 

@@ -211,8 +211,8 @@ impl AsyncWrite for Stream {
 /// tokio-rustls every 4 KiB of a download was a `recvfrom(2)` (issue 8: 49,318 of them for
 /// 200 MB, against 787 in plain TCP). Here a read offers rustls what is already buffered, and
 /// the buffer is refilled with one read of the socket; its size starts at 4 KiB and doubles,
-/// up to 256 KiB, while reads fill it, so a connection that only idles keeps 4 KiB. Writes
-/// go straight through.
+/// up to 256 KiB, while reads fill it (the policy of the IMAP connection's own read buffer),
+/// so a connection that has only idled keeps 4 KiB. Writes go straight through.
 #[derive(Debug)]
 pub struct ReadAhead {
     inner: TcpStream,

@@ -338,9 +338,10 @@ async fn disconnect_lets_earlier_commands_finish_and_does_not_wait_for_logout() 
     assert!(matches!(c.noop().await, Err(Error::ConnectionLost { .. })));
 }
 
-/// The mailbox view the handles read: while a FETCH streams, its counters follow; the UIDs
-/// it taught are all there once the FETCH completes (the map is copied at command
-/// boundaries, not on every read), and an EXISTS announced during IDLE shows at once.
+/// The mailbox view the handles read: while a FETCH streams, its counters are there; the
+/// UIDs it taught are all there once the FETCH completes (the map is copied at command
+/// boundaries, not on every read), and an EXISTS announced during IDLE shows by the next
+/// command's completion.
 #[tokio::test]
 async fn mailbox_view_is_current_at_command_boundaries_and_after_notifications() {
     let n = 2_000u32;

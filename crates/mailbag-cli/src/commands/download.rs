@@ -64,9 +64,14 @@ pub fn store_error(dest: &Path, e: mailbag_store::Error) -> CliError {
     }
 }
 
+/// Whether progress bars are drawn: on a terminal, unless the output is quiet or JSON.
+fn bars_drawn(out: Output) -> bool {
+    !out.quiet && !out.json && std::io::stderr().is_terminal()
+}
+
 /// A progress bar on a terminal, nothing otherwise.
 pub fn progress(out: Output, total_messages: u64, label: &str) -> ProgressBar {
-    if out.quiet || out.json || !std::io::stderr().is_terminal() {
+    if !bars_drawn(out) {
         return ProgressBar::with_draw_target(Some(total_messages), ProgressDrawTarget::hidden());
     }
     let bar = ProgressBar::new(total_messages);
@@ -134,8 +139,7 @@ pub async fn pop3(
     let mut client = pop::login(target).await?;
     // LIST only feeds the progress bar's byte count: without a bar, the 10,000-line answer
     // is not asked for (issue 8: about 5 ms of a 10,000-message download).
-    let drawn = !progress(out, 0, "INBOX").is_hidden();
-    let listed = if drawn {
+    let listed = if bars_drawn(out) {
         client.uidl_and_list().await.map(|(u, l)| (u, Some(l)))
     } else {
         client.uidl().await.map(|u| (u, None))
@@ -231,15 +235,13 @@ async fn fetch_all(
         debug_assert_eq!(batch.current(), Some(*n));
         let meta = MessageMeta::new(MessageKey::Uidl(uidl.clone()));
         let mut writer = folder.begin_message(&meta).map_err(Failure::Store)?;
-        let mut size = 0u64;
         loop {
             match batch.next().await.map_err(Failure::Net)? {
                 Some(RetrPiece::Chunk(chunk)) => {
-                    size += chunk.len() as u64;
                     writer.write_chunk(&chunk).map_err(Failure::Store)?;
                 }
                 Some(RetrPiece::End) => {
-                    writer.commit().map_err(Failure::Store)?;
+                    let size = writer.commit().map_err(Failure::Store)?;
                     tally.new += 1;
                     tally.bytes += size;
                     break;
@@ -276,7 +278,7 @@ const FETCH_BATCH: usize = 1000;
 /// Progress bars of folders downloaded side by side (`--jobs`); drawn only where
 /// [`progress`] would draw one.
 pub fn progress_group(out: Output) -> MultiProgress {
-    if out.quiet || out.json || !std::io::stderr().is_terminal() {
+    if !bars_drawn(out) {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     } else {
         MultiProgress::new()
@@ -514,7 +516,7 @@ pub async fn imap_folder(
                             tracing::warn!(uid = uid.get(), "message sent twice; kept once");
                             continue;
                         }
-                        other => other.map(|size| (uid.get(), size)),
+                        other => other,
                     }
                 }
                 mailbag::imap::FetchEvent::BodyStart { items, .. } => 'message: {
@@ -568,11 +570,9 @@ pub async fn imap_folder(
                             break 'batches;
                         }
                     };
-                    let mut size = 0u64;
                     loop {
                         match fetch.next().await {
                             Some(Ok(mailbag::imap::FetchEvent::BodyChunk(c))) => {
-                                size += c.len() as u64;
                                 if let Err(e) = writer.write_chunk(&c) {
                                     result = Err(Failure::Store(e));
                                     break 'batches;
@@ -592,12 +592,12 @@ pub async fn imap_folder(
                             }
                         }
                     }
-                    writer.commit().map(|_| (uid, size))
+                    writer.commit()
                 }
                 _ => continue,
             };
             match step {
-                Ok((_, size)) => {
+                Ok(size) => {
                     tally.new += 1;
                     tally.bytes += size;
                     bar.inc(1);
@@ -691,21 +691,10 @@ fn store_one(
     writer.commit()
 }
 
-/// The system flags the store records, picked out of a message's IMAP flags.
+/// The system flags the store records, picked out of a message's IMAP flags (the store's
+/// `Flags::from_imap` decides which; the names are static, nothing is allocated).
 pub fn store_flags(flags: &[mailbag::imap::Flag]) -> mailbag_store::Flags {
-    use mailbag::imap::Flag;
-    let mut stored = mailbag_store::Flags::default();
-    for flag in flags {
-        match flag {
-            Flag::Seen => stored.seen = true,
-            Flag::Answered => stored.answered = true,
-            Flag::Flagged => stored.flagged = true,
-            Flag::Deleted => stored.deleted = true,
-            Flag::Draft => stored.draft = true,
-            _ => {}
-        }
-    }
-    stored
+    mailbag_store::Flags::from_imap(flags.iter().filter_map(mailbag::imap::Flag::system_name))
 }
 
 #[cfg(test)]
@@ -738,13 +727,13 @@ mod tests {
         ]);
         assert_eq!(
             all,
-            mailbag_store::Flags::from_imap([
-                "\\Draft",
-                "\\Deleted",
-                "\\Answered",
-                "\\Seen",
-                "\\Flagged"
-            ])
+            mailbag_store::Flags {
+                seen: true,
+                answered: true,
+                flagged: true,
+                deleted: true,
+                draft: true,
+            }
         );
     }
 }

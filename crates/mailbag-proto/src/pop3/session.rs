@@ -99,7 +99,7 @@ pub struct Session {
     error: Option<ParseError>,
     /// Whether redacted command lines are made for [`Transmit::redacted`].
     trace: bool,
-    /// Whether the last CAPA listed PIPELINING (read once per CAPA, not per transmit).
+    /// Whether `capabilities` lists PIPELINING (kept by `set_capabilities`).
     pipelining: bool,
 }
 
@@ -206,6 +206,13 @@ impl Session {
         } else {
             1
         }
+    }
+
+    /// Records the capabilities, and whether they allow pipelining (read once here, not on
+    /// every transmit).
+    fn set_capabilities(&mut self, capabilities: Option<Capabilities>) {
+        self.pipelining = capabilities.as_ref().is_some_and(Capabilities::pipelining);
+        self.capabilities = capabilities;
     }
 
     /// Whether [`Transmit::redacted`] is filled (the default). A driver that logs nothing
@@ -423,8 +430,7 @@ impl Session {
     /// it (RFC 2595 section 4; CVE-2011-0411) and forgets the capabilities, which must be
     /// asked again (RFC 2595 section 4). Returns how many bytes were dropped.
     pub fn tls_established(&mut self) -> usize {
-        self.capabilities = None;
-        self.pipelining = false;
+        self.set_capabilities(None);
         self.awaiting_tls = false;
         self.parser.discard_buffered()
     }
@@ -636,8 +642,7 @@ impl Session {
             _ => {
                 let mut capa = Capabilities::default();
                 texts.for_each(|t| capa.push_line(&t));
-                self.pipelining = capa.pipelining();
-                self.capabilities = Some(capa.clone());
+                self.set_capabilities(Some(capa.clone()));
                 Ok(Reply::Capa(capa))
             }
         };

@@ -395,11 +395,7 @@ impl Connection {
                     self.published_view = Some(generation);
                     self.events_since_view = 0;
                 } else {
-                    s.view.exists = view.exists;
-                    s.view.recent = view.recent;
-                    s.view.uid_validity = view.uid_validity;
-                    s.view.uid_next = view.uid_next;
-                    s.view.highest_modseq = view.highest_modseq;
+                    s.view.copy_counters_from(view);
                 }
             }
             s.compressed = self.deflate.is_some();

@@ -1,7 +1,7 @@
 //! The message methods of [`ImapClient`]: FETCH as a stream, SEARCH (ESEARCH when offered),
 //! SORT, THREAD, STORE, COPY, MOVE (with its fallback), EXPUNGE, APPEND, and
 //! "new since UID X" (RFC 9051 6.4, RFC 4315 UIDPLUS, RFC 6851 MOVE, RFC 5256, RFC 4731).
-//! `# Errors` and cancel safety as in the session module: NO/BAD carry the server's words.
+//! The errors and cancel safety all methods share are documented on [`ImapClient`].
 
 use mailbag_proto::imap::command::{AppendMessage, FetchAttribute, MessageSet, StoreKind};
 use mailbag_proto::imap::search::SearchKey;
@@ -218,8 +218,8 @@ impl ImapClient {
     /// UID EXPUNGE (UIDPLUS) of just those messages.
     ///
     /// # Errors
-    /// See [errors](ImapClient#errors-and-cancel-safety); [`Error::Misuse`] when the server has neither MOVE nor UIDPLUS
-    /// (a plain EXPUNGE would remove other deleted messages too).
+    /// See [errors](ImapClient#errors-and-cancel-safety); [`Error::Misuse`] when the server
+    /// has neither MOVE nor UIDPLUS (a plain EXPUNGE would remove other deleted messages too).
     ///
     /// # Cancel safety
     /// Not cancel safe: the fallback may stop between its steps.
@@ -273,7 +273,8 @@ impl ImapClient {
     /// `date` is `dd-Mon-yyyy hh:mm:ss +zzzz`.
     ///
     /// # Errors
-    /// See [errors](ImapClient#errors-and-cancel-safety) ([`Error::No`] with `TRYCREATE` for a missing mailbox).
+    /// See [errors](ImapClient#errors-and-cancel-safety) ([`Error::No`] with `TRYCREATE` for a
+    /// missing mailbox).
     ///
     /// # Cancel safety
     /// Not cancel safe: the message may be stored after the future is dropped.

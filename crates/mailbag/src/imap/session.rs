@@ -1,11 +1,7 @@
 //! The session methods of [`ImapClient`], one per IMAP operation (RFC 9051 section 6 and the
 //! extensions), with typed results. Every NO or BAD becomes an [`Error`] carrying the server's
-//! response code and text.
-//!
-//! Each method documents `# Errors` once here: [`Error::No`] / [`Error::Bad`] with the
-//! server's words, [`Error::Misuse`] for a command not valid in the connection state,
-//! [`Error::ConnectionLost`], [`Error::Timeout`]. Cancel safety: a method cancelled after it
-//! sent its command leaves the command running on the server; its results are discarded.
+//! response code and text; the errors and cancel safety all methods share are documented on
+//! [`ImapClient`].
 
 use mailbag_proto::imap::command::StatusAttribute;
 use mailbag_proto::imap::types::{Capability, Data, ListItem, MailboxName};

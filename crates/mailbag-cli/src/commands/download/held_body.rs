@@ -55,13 +55,13 @@ pub fn remove_stale(folder: &Folder, format: Format) -> mailbag_store::Result<()
 
 /// The rest of a FETCH response whose body came before the UID: streams the body into the
 /// holding file, takes the UID (and FLAGS) from the items after it, then stores the message
-/// in `folder`. `flags` are those that came before the body. Returns the UID and size.
+/// in `folder`. `flags` are those that came before the body. Returns its size.
 pub async fn receive(
     folder: &mut Folder,
     format: Format,
     flags: &[Flag],
     fetch: &mut FetchStream,
-) -> Result<(u32, u64), Failure> {
+) -> Result<u64, Failure> {
     let path = holding_path(folder, format);
     let mut held = Held::create(path).map_err(Failure::Store)?;
     let mut in_first_body = true;
@@ -103,8 +103,7 @@ pub async fn receive(
         flags: super::store_flags(flags),
         ..MessageMeta::new(MessageKey::Uid(uid))
     };
-    let size = held.store(folder, &meta).map_err(Failure::Store)?;
-    Ok((uid, size))
+    held.store(folder, &meta).map_err(Failure::Store)
 }
 
 /// The holding file; removed when dropped.

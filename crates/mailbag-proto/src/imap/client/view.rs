@@ -32,6 +32,24 @@ pub struct MailboxView {
 }
 
 impl MailboxView {
+    /// Copies every field but the UID map from `other` (a driver that hands the view to other
+    /// threads copies the map, which grows with the mailbox, less often than the counters).
+    pub fn copy_counters_from(&mut self, other: &MailboxView) {
+        let MailboxView {
+            exists,
+            recent,
+            uid_validity,
+            uid_next,
+            highest_modseq,
+            uids: _,
+        } = other;
+        self.exists = *exists;
+        self.recent = *recent;
+        self.uid_validity = *uid_validity;
+        self.uid_next = *uid_next;
+        self.highest_modseq = *highest_modseq;
+    }
+
     /// The UID of message `seq`, when known.
     pub fn uid(&self, seq: SeqNum) -> Option<Uid> {
         let slot = self.uids.slot(seq_number(seq))?;

@@ -121,20 +121,29 @@ impl Flag {
     pub fn keyword(s: &str) -> Option<Flag> {
         (!s.is_empty() && s.bytes().all(is_atom_char)).then(|| Flag::Keyword(Text::from(s)))
     }
+
+    /// The wire form of a system flag (`\Seen`, ..., `\*`), without allocating; `None` for
+    /// keywords and extension flags.
+    pub fn system_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Flag::Seen => "\\Seen",
+            Flag::Answered => "\\Answered",
+            Flag::Flagged => "\\Flagged",
+            Flag::Deleted => "\\Deleted",
+            Flag::Draft => "\\Draft",
+            Flag::Recent => "\\Recent",
+            Flag::MayCreate => "\\*",
+            Flag::Keyword(_) | Flag::Extension(_) => return None,
+        })
+    }
 }
 
 impl fmt::Display for Flag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Flag::Seen => f.write_str("\\Seen"),
-            Flag::Answered => f.write_str("\\Answered"),
-            Flag::Flagged => f.write_str("\\Flagged"),
-            Flag::Deleted => f.write_str("\\Deleted"),
-            Flag::Draft => f.write_str("\\Draft"),
-            Flag::Recent => f.write_str("\\Recent"),
-            Flag::MayCreate => f.write_str("\\*"),
             Flag::Keyword(k) => f.write_str(k),
             Flag::Extension(e) => write!(f, "\\{e}"),
+            system => f.write_str(system.system_name().unwrap_or_default()),
         }
     }
 }
@@ -142,6 +151,27 @@ impl fmt::Display for Flag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_names_read_back_as_their_flags() {
+        let system = [
+            Flag::Seen,
+            Flag::Answered,
+            Flag::Flagged,
+            Flag::Deleted,
+            Flag::Draft,
+            Flag::Recent,
+            Flag::MayCreate,
+        ];
+        for flag in system {
+            let name = flag.system_name().unwrap();
+            assert_eq!(Flag::from_wire(name), flag);
+            assert_eq!(flag.to_string(), name);
+        }
+        assert_eq!(Flag::Keyword("$Junk".into()).system_name(), None);
+        assert_eq!(Flag::Extension("X".into()).system_name(), None);
+        assert_eq!(Flag::Extension("X".into()).to_string(), "\\X");
+    }
 
     #[test]
     fn tags_and_flags() {

@@ -3,7 +3,7 @@
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::ops::Deref;
 
 use compact_str::CompactString;
@@ -16,7 +16,8 @@ use compact_str::CompactString;
 /// made from one with `From`/`into()`. It is a [`CompactString`] (the `compact_str` crate):
 /// up to 24 bytes are kept inline, so the parser fills these fields without a heap
 /// allocation. Equality, ordering and hashing are those of the string.
-#[derive(Clone, Default)]
+// `CompactString` compares, orders and hashes as its `str` does (which `Borrow<str>` needs).
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(CompactString);
 
 impl Text {
@@ -115,33 +116,6 @@ impl fmt::Display for Text {
     }
 }
 
-impl PartialEq for Text {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for Text {}
-
-impl PartialOrd for Text {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Text {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // UTF-8 orders as its bytes do.
-        self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-impl Hash for Text {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
         self.as_bytes() == other.as_bytes()
@@ -181,6 +155,7 @@ impl PartialEq<Text> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::Hasher;
 
     #[test]
     fn reads_like_a_string() {
