@@ -430,28 +430,50 @@ fn fetch_rfc_example() {
     let FetchItem::Envelope(env) = &items[3] else {
         panic!()
     };
-    assert_eq!(env.subject, b("IMAP4rev1 WG mtg summary and minutes"));
-    assert_eq!(env.cc.len(), 2);
-    assert!(matches!(&env.cc[1], AddressEntry::Mailbox(a) if a.mailbox == b("KLENSIN")));
-    assert_eq!(env.message_id, b("<B27397-0100000@cac.washington.edu>"));
+    assert_eq!(
+        env.date(),
+        Some(&b"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)"[..])
+    );
+    assert_eq!(
+        env.subject(),
+        Some(&b"IMAP4rev1 WG mtg summary and minutes"[..])
+    );
+    let terry = Address {
+        name: Some(b"Terry Gray"),
+        adl: None,
+        mailbox: Some(b"gray"),
+        host: Some(b"cac.washington.edu"),
+    };
+    for list in [env.from(), env.sender(), env.reply_to()] {
+        assert_eq!(list.collect::<Vec<_>>(), vec![AddressEntry::Mailbox(terry)]);
+    }
+    assert_eq!(env.to().count(), 1);
+    let cc: Vec<_> = env.cc().collect();
+    assert_eq!(cc.len(), 2);
+    assert!(
+        matches!(&cc[1], AddressEntry::Mailbox(a) if a.mailbox == Some(b"KLENSIN") && a.name == Some(b"John Klensin"))
+    );
+    assert!(env.bcc().is_empty() && env.in_reply_to().is_none());
+    assert_eq!(
+        env.message_id(),
+        Some(&b"<B27397-0100000@cac.washington.edu>"[..])
+    );
     let FetchItem::Body(body) = &items[4] else {
         panic!()
     };
-    let BodyStructure::Single {
-        fields,
-        kind,
-        extension,
-    } = body.as_ref()
-    else {
-        panic!()
-    };
+    let part = body.root();
+    assert!(!part.is_multipart() && part.is("text", "plain"));
     assert_eq!(
-        fields.params,
-        vec![("CHARSET".into(), Bytes::from_static(b"US-ASCII"))]
+        part.params().collect::<Vec<_>>(),
+        vec![("CHARSET", &b"US-ASCII"[..])]
     );
-    assert_eq!(fields.size, 3028);
-    assert_eq!(kind, &SingleKind::Text { lines: 92 });
-    assert!(extension.is_none());
+    assert_eq!(part.param("charset"), Some(&b"US-ASCII"[..]));
+    assert_eq!((part.id(), part.description()), (None, None));
+    assert_eq!(part.encoding(), "7BIT");
+    assert_eq!(part.size(), 3028);
+    assert_eq!(part.lines(), Some(92));
+    assert!(!part.has_extension() && part.disposition().is_none());
+    assert_eq!(part.children().count(), 0);
 }
 
 #[test]
@@ -461,37 +483,51 @@ fn fetch_bodystructure_nested_with_extensions() {
     let FetchItem::BodyStructure(bs) = &items[1] else {
         panic!()
     };
-    let BodyStructure::Multi {
-        parts,
-        subtype,
-        extension,
-    } = bs.as_ref()
-    else {
-        panic!()
-    };
-    assert_eq!(subtype, "MIXED");
+    let root = bs.root();
+    assert!(root.is_multipart() && root.is("multipart", "mixed"));
+    assert_eq!(root.subtype(), "MIXED");
+    let parts: Vec<_> = root.children().collect();
     assert_eq!(parts.len(), 3);
-    let ext = extension.as_ref().unwrap();
-    assert_eq!(ext.params[0].0, "BOUNDARY");
-    assert_eq!(ext.disposition.as_ref().unwrap().kind, "inline");
-    assert_eq!(ext.language, vec!["en".to_string()]);
+    assert!(root.has_extension());
+    assert_eq!(root.param("boundary"), Some(&b"xyz"[..]));
+    let d = root.disposition().unwrap();
+    assert_eq!((d.kind, d.params.len()), ("inline", 0));
+    assert_eq!(root.language().collect::<Vec<_>>(), vec!["en"]);
+    assert_eq!(root.location(), None);
+    // The text part.
+    assert!(parts[0].is("TEXT", "PLAIN"));
+    assert_eq!(parts[0].encoding(), "QUOTED-PRINTABLE");
+    assert_eq!((parts[0].size(), parts[0].lines()), (120, Some(5)));
+    assert!(parts[0].has_extension() && parts[0].disposition().is_none());
+    // The message/rfc822 part: its envelope and its own structure.
+    let msg = parts[1];
+    assert_eq!(msg.lines(), Some(12));
+    assert_eq!(msg.envelope().unwrap().subject(), Some(&b"inner"[..]));
+    let inner = msg.message_body().unwrap();
+    assert!(inner.is("text", "html") && inner.lines() == Some(1) && !inner.has_extension());
+    assert_eq!(msg.children().count(), 0);
+    // The attachment, after the message part's subtree.
+    let pdf = parts[2];
+    assert!(pdf.is("application", "pdf"));
+    assert_eq!(pdf.md5(), Some(&b"md5sum"[..]));
+    let d = pdf.disposition().unwrap();
+    assert_eq!(d.kind, "attachment");
+    assert_eq!(d.param("filename"), Some(&b"a.pdf"[..]));
+    assert_eq!(pdf.language().collect::<Vec<_>>(), vec!["en", "de"]);
+    assert_eq!(pdf.location(), Some(&b"http://x/a.pdf"[..]));
+    assert_eq!(pdf.extension_values(), &[Value::Number(42)]);
+    assert_eq!(pdf.lines(), None);
+    // Equal structures compare equal, wherever their bytes are; different ones do not.
+    let (_, again) = fetch("* 9 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"QUOTED-PRINTABLE\" 120 5 NIL NIL NIL NIL)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 400 (NIL \"inner\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"HTML\" NIL NIL NIL \"8BIT\" 20 1) 12)(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") NIL NIL \"BASE64\" 1000 \"md5sum\" (\"attachment\" (\"FILENAME\" \"a.pdf\")) (\"en\" \"de\") \"http://x/a.pdf\" 42) \"MIXED\" (\"BOUNDARY\" \"xyz\") (\"inline\" NIL) \"en\" NIL) UID 7)\r\n");
+    assert_eq!(again[0], items[1]);
+    let (_, other) = fetch("* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"QUOTED-PRINTABLE\" 121 5 NIL NIL NIL NIL) \"MIXED\"))\r\n");
+    assert_ne!(other[0], items[1]);
+    // Debug shows the tree as text.
+    let shown = format!("{bs:?}");
     assert!(
-        matches!(&parts[1], BodyStructure::Single { kind: SingleKind::Message { lines: 12, envelope, .. }, .. } if envelope.subject == b("inner"))
+        shown.contains("\"attachment\"") && shown.contains("\"inner\""),
+        "{shown}"
     );
-    let BodyStructure::Single {
-        extension: Some(e), ..
-    } = &parts[2]
-    else {
-        panic!()
-    };
-    assert_eq!(e.md5, b("md5sum"));
-    assert_eq!(
-        e.disposition.as_ref().unwrap().params[0].1,
-        Bytes::from_static(b"a.pdf")
-    );
-    assert_eq!(e.language, vec!["en".to_string(), "de".to_string()]);
-    assert_eq!(e.location, b("http://x/a.pdf"));
-    assert_eq!(e.more, vec![Value::Number(42)]);
 }
 
 #[test]
@@ -594,7 +630,7 @@ fn quirks() {
         "* 1 FETCH (ENVELOPE (NIL \"caf\u{e9} \u{ff}\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
     );
     assert!(
-        matches!(&items[0], FetchItem::Envelope(e) if e.subject.as_deref() == Some("caf\u{e9} \u{ff}".as_bytes()))
+        matches!(&items[0], FetchItem::Envelope(e) if e.subject() == Some("caf\u{e9} \u{ff}".as_bytes()))
     );
     let raw = b"* 1 FETCH (ENVELOPE (NIL \"\xff\xfe bad\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n";
     let evs = parse_all_ways(raw, false);
@@ -609,7 +645,10 @@ fn quirks() {
         panic!()
     };
     assert!(
-        matches!(bs.as_ref(), BodyStructure::Single { fields, kind: SingleKind::Text { lines: 0 }, .. } if fields.size == 0 && fields.encoding.is_empty())
+        bs.root().lines() == Some(0)
+            && bs.root().size() == 0
+            && bs.root().encoding().is_empty()
+            && bs.root().params().is_empty()
     );
     // Extra parentheses around items (Domino), MODSEQ (-1) (Zoho), missing value (Yandex).
     let (_, items) = fetch("* 2 FETCH (UID 5 (FLAGS ()) MODSEQ (-1) BODY[2] )\r\n");
@@ -629,17 +668,20 @@ fn quirks() {
     // Spaces between addresses missing, or doubled.
     let (_, items) = fetch("* 1 FETCH (ENVELOPE (NIL NIL ((NIL NIL \"a\" \"x\")(NIL NIL \"b\" \"x\"))  ((NIL NIL \"c\" \"x\")  (NIL NIL \"d\" \"x\")) NIL NIL NIL NIL NIL NIL))\r\n");
     assert!(
-        matches!(&items[0], FetchItem::Envelope(e) if e.from.len() == 2 && e.sender.len() == 2)
+        matches!(&items[0], FetchItem::Envelope(e) if e.from().count() == 2 && e.sender().count() == 2)
     );
     // A group in an address list.
     let (_, items) = fetch("* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL ((NIL NIL \"team\" NIL)(NIL NIL \"a\" \"x\")(NIL NIL NIL NIL)(NIL NIL \"z\" \"y\")) NIL NIL NIL NIL))\r\n");
     let FetchItem::Envelope(e) = &items[0] else {
         panic!()
     };
+    let to: Vec<_> = e.to().collect();
     assert!(
-        matches!(&e.to[0], AddressEntry::Group { name, members } if name == &b("team") && members.len() == 1)
+        matches!(&to[0], AddressEntry::Group { name, members } if *name == Some(&b"team"[..]) && members.len() == 1 && members[0].mailbox == Some(b"a"))
     );
-    assert!(matches!(&e.to[1], AddressEntry::Mailbox(_)));
+    assert!(matches!(&to[1], AddressEntry::Mailbox(a) if a.mailbox == Some(b"z")));
+    assert_eq!(to.len(), 2);
+    assert_eq!(e.to().mailboxes().count(), 2);
     // A missing ")" at the end of a FETCH.
     let (_, items) = fetch("* 4 FETCH (UID 8 FLAGS (\\Seen)\r\n");
     assert_eq!(items.len(), 2);
@@ -828,4 +870,59 @@ fn feed_bytes_hands_out_slices_of_the_input() {
     assert_eq!(events.len(), 4, "{events:?}");
     assert!(matches!(&events[0], Event::Response(_)));
     assert!(matches!(&events[3], Event::FetchEnd { .. }));
+}
+
+#[test]
+fn envelope_and_body_structure_strings_escaped_literal_and_not_utf8() {
+    // Escapes, a literal, and groups that end early or never.
+    let raw = b"* 1 FETCH (ENVELOPE (\"d\" {7}\r\nlit\"ral ((\"A \\\"q\\\" B\" NIL \"a\" \"x\")) NIL NIL ((NIL NIL \"g1\" NIL)(NIL NIL \"g2\" NIL)(NIL NIL \"m\" \"h\")) ((NIL NIL NIL NIL)) NIL NIL \"<id>\") BODYSTRUCTURE (\"TE\xffXT\" \"pl\\\\ain\" (\"N\xfeAME\" \"v\\\"al\" \"odd\") NIL NIL \"8BIT\" 3 NIL \"inline\" NIL))\r\n";
+    let evs = parse_all_ways(raw, false);
+    let Event::Response(Response::Untagged(Data::Fetch { items, .. })) = &evs[0] else {
+        panic!("{evs:?}")
+    };
+    let FetchItem::Envelope(e) = &items[0] else {
+        panic!()
+    };
+    assert_eq!(e.subject(), Some(&b"lit\"ral"[..]));
+    let from: Vec<_> = e.from().collect();
+    assert!(matches!(&from[..], [AddressEntry::Mailbox(a)] if a.name == Some(b"A \"q\" B")));
+    // A group start ends the group before it; a group without an end marker ends the list.
+    let to: Vec<_> = e.to().collect();
+    assert_eq!(
+        to,
+        vec![
+            AddressEntry::Group {
+                name: Some(b"g1"),
+                members: vec![]
+            },
+            AddressEntry::Group {
+                name: Some(b"g2"),
+                members: vec![Address {
+                    mailbox: Some(b"m"),
+                    host: Some(b"h"),
+                    ..Address::default()
+                }]
+            }
+        ]
+    );
+    // An end marker with no group open is an (empty) address.
+    assert_eq!(
+        e.cc().collect::<Vec<_>>(),
+        vec![AddressEntry::Mailbox(Address::default())]
+    );
+    assert_eq!(e.message_id(), Some(&b"<id>"[..]));
+    let FetchItem::BodyStructure(bs) = &items[1] else {
+        panic!()
+    };
+    let p = bs.root();
+    // Tokens that are not UTF-8 are decoded lossily; escapes are undone.
+    assert_eq!(p.media_type(), "TE\u{fffd}XT");
+    assert_eq!(p.subtype(), "pl\\ain");
+    assert_eq!(
+        p.params().collect::<Vec<_>>(),
+        vec![("N\u{fffd}AME", &b"v\"al"[..]), ("odd", &b""[..])]
+    );
+    assert_eq!(p.lines(), None, "not TEXT, so no line count");
+    assert_eq!(p.disposition().map(|d| d.kind), Some("inline"));
+    assert_eq!(p.language().count(), 0);
 }

@@ -65,11 +65,8 @@ async fn main() -> Result<(), Error> {
                     let Some(uid) = m.uid().filter(|u| *u >= first) else {
                         continue;
                     };
-                    let subject = m
-                        .envelope()
-                        .and_then(|e| e.subject.clone())
-                        .unwrap_or_default();
-                    println!("{uid} {}", String::from_utf8_lossy(&subject));
+                    let subject = m.envelope().and_then(|e| e.subject()).unwrap_or_default();
+                    println!("{uid} {}", String::from_utf8_lossy(subject));
                     next = u32::from(std::num::NonZeroU32::from(uid)).saturating_add(1);
                 }
             }

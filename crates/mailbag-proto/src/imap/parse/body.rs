@@ -3,46 +3,75 @@
 //! These are the structures real servers get wrong most (NIL for strings, strings for
 //! numbers, negative sizes, missing fields, empty parameter lists), so every optional or
 //! often-broken field is read leniently and a missing tail is left at its default.
-
-use bytes::Bytes;
+//!
+//! Strings are not copied out: each is recorded as a [`Loc`] of the response's bytes, which
+//! the value keeps (one reference count), and read through its accessors.
 
 use super::cursor::{Cursor, PResult};
 use super::data::value;
-use crate::imap::types::{
-    Address, AddressEntry, BodyFields, BodyStructure, Disposition, Envelope, MultiExtension,
-    SingleExtension, SingleKind, Text,
-};
+use crate::imap::types::body::{Loc, Node, NodeKind, Store};
+use crate::imap::types::{BodyStructure, Envelope};
+
+/// A vector length as a stored index.
+fn index(c: &Cursor, n: usize) -> PResult<u32> {
+    u32::try_from(n).map_err(|_| c.err("structure of fewer than 2^32 items"))
+}
 
 /// `envelope = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to
 /// SP env-cc SP env-bcc SP env-in-reply-to SP env-message-id ")"`
-///
-/// Boxed, and filled in its box: an envelope is large, and moving it costs.
 pub(crate) fn envelope(c: &mut Cursor) -> PResult<Box<Envelope>> {
+    let base = c.pos();
+    let mut side = Vec::new();
+    let mut e = Box::<Envelope>::default();
+    envelope_fields(c, base, &mut side, &mut e)?;
+    e.store = Store {
+        frame: c.frame().slice(base..c.pos()),
+        side,
+    };
+    Ok(e)
+}
+
+fn envelope_fields(
+    c: &mut Cursor,
+    base: usize,
+    side: &mut Vec<u8>,
+    e: &mut Envelope,
+) -> PResult<()> {
     c.expect(b'(', "( of envelope")?;
     c.enter()?;
-    let mut e = Box::<Envelope>::default();
+    // Room for a typical envelope's addresses at once.
+    e.addrs.reserve(8);
     // Each field in order; a server that stops early (or sends extra) is tolerated.
-    for field in 0..10 {
+    let more = |c: &mut Cursor| {
         c.sp();
-        if c.peek() == Some(b')') {
-            break;
+        c.peek() != Some(b')')
+    };
+    let [date, subject, in_reply_to, message_id] = &mut e.fields;
+    'fields: {
+        for slot in [date, subject] {
+            if !more(c) {
+                break 'fields;
+            }
+            *slot = c.nstring_loc(base, side)?;
         }
-        match field {
-            0 => e.date = c.nstring()?,
-            1 => e.subject = c.nstring()?,
-            2 => e.from = addresses(c)?,
-            3 => e.sender = addresses(c)?,
-            4 => e.reply_to = addresses(c)?,
-            5 => e.to = addresses(c)?,
-            6 => e.cc = addresses(c)?,
-            7 => e.bcc = addresses(c)?,
-            8 => e.in_reply_to = c.nstring()?,
-            _ => e.message_id = c.nstring()?,
+        for list in &mut e.lists {
+            if !more(c) {
+                break 'fields;
+            }
+            let start = index(c, e.addrs.len())?;
+            addresses(c, base, side, &mut e.addrs)?;
+            *list = (start, index(c, e.addrs.len())?);
+        }
+        for slot in [in_reply_to, message_id] {
+            if !more(c) {
+                break 'fields;
+            }
+            *slot = c.nstring_loc(base, side)?;
         }
     }
     skip_to_close(c)?;
     c.leave();
-    Ok(e)
+    Ok(())
 }
 
 /// Skips any extra values and the closing `)`.
@@ -56,283 +85,263 @@ fn skip_to_close(c: &mut Cursor) -> PResult<()> {
     }
 }
 
-/// `env-from = "(" 1*address ")" / nil` (and the other address lists), folding RFC 5322
-/// groups: an address with NIL host starts a group (mailbox = its name) or ends it (NIL
-/// mailbox).
-fn addresses(c: &mut Cursor) -> PResult<Vec<AddressEntry>> {
+/// `env-from = "(" 1*address ")" / nil` (and the other address lists), as sent: the
+/// envelope folds groups when read.
+fn addresses(
+    c: &mut Cursor,
+    base: usize,
+    side: &mut Vec<u8>,
+    out: &mut Vec<[Loc; 4]>,
+) -> PResult<()> {
     if c.peek() != Some(b'(') {
         // NIL, or a string where a list belongs (seen from broken servers): no addresses.
-        c.skip_nstring()?;
-        return Ok(Vec::new());
+        return c.skip_nstring();
     }
-    let mut out = Vec::new();
-    let mut group: Option<(Option<Bytes>, Vec<Address>)> = None;
     c.paren_each(|c| {
-        let a = address(c)?;
-        if a.host.is_none() && a.mailbox.is_some() && a.name.is_none() {
-            if let Some((name, members)) = group.take() {
-                out.push(AddressEntry::Group { name, members });
-            }
-            group = Some((a.mailbox, Vec::new()));
-        } else if a.host.is_none() && a.mailbox.is_none() && group.is_some() {
-            if let Some((name, members)) = group.take() {
-                out.push(AddressEntry::Group { name, members });
-            }
-        } else if let Some((_, members)) = group.as_mut() {
-            members.push(a);
-        } else {
-            out.push(AddressEntry::Mailbox(a));
-        }
+        out.push(address(c, base, side)?);
         Ok(())
-    })?;
-    if let Some((name, members)) = group {
-        out.push(AddressEntry::Group { name, members });
-    }
-    Ok(out)
+    })
 }
 
 /// `address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"`
-fn address(c: &mut Cursor) -> PResult<Address> {
+fn address(c: &mut Cursor, base: usize, side: &mut Vec<u8>) -> PResult<[Loc; 4]> {
     c.expect(b'(', "( of address")?;
-    let mut a = Address::default();
-    for field in 0..4 {
+    let mut a = [Loc::NIL; 4];
+    for field in &mut a {
         c.sp();
         if c.peek() == Some(b')') {
             break;
         }
-        let v = c.nstring()?;
-        match field {
-            0 => a.name = v,
-            1 => a.adl = v,
-            2 => a.mailbox = v,
-            _ => a.host = v,
-        }
+        *field = c.nstring_loc(base, side)?;
     }
     skip_to_close(c)?;
     Ok(a)
 }
 
-/// `body = "(" (body-type-1part / body-type-mpart) ")"`
-pub(crate) fn body(c: &mut Cursor) -> PResult<BodyStructure> {
+/// A body structure under construction.
+struct Build {
+    base: usize,
+    side: Vec<u8>,
+    bs: BodyStructure,
+}
+
+/// `body = "(" (body-type-1part / body-type-mpart) ")"`, the whole structure.
+pub(crate) fn body_structure(c: &mut Cursor) -> PResult<Box<BodyStructure>> {
+    let base = c.pos();
+    let mut b = Build {
+        base,
+        side: Vec::new(),
+        bs: BodyStructure {
+            store: Store::default(),
+            // Room for a typical message (a multipart with two parts) at once.
+            nodes: Vec::with_capacity(4),
+            params: Vec::new(),
+            languages: Vec::new(),
+            more: Vec::new(),
+            envelopes: Vec::new(),
+        },
+    };
+    body(c, &mut b)?;
+    b.bs.store = Store {
+        frame: c.frame().slice(base..c.pos()),
+        side: b.side,
+    };
+    Ok(Box::new(b.bs))
+}
+
+/// One `body`, its parts after it.
+fn body(c: &mut Cursor, b: &mut Build) -> PResult<()> {
     c.expect(b'(', "( of body structure")?;
     c.enter()?;
     c.sp();
-    // Each builds its value last, after the closing `)`, straight into the return slot: a
-    // structure is large, and moving it costs.
-    if c.peek() == Some(b'(') {
-        multipart(c)
+    let at = b.bs.nodes.len();
+    b.bs.nodes.push(Node::new(NodeKind::Basic));
+    let node = if c.peek() == Some(b'(') {
+        multipart(c, b)?
     } else {
-        single(c)
-    }
-}
-
-/// The end of a `body`: any extra values, its `)`, one level up.
-fn close_body(c: &mut Cursor) -> PResult<()> {
+        single(c, b)?
+    };
     skip_to_close(c)?;
     c.leave();
+    let end = index(c, b.bs.nodes.len())?;
+    if let Some(slot) = b.bs.nodes.get_mut(at) {
+        *slot = Node { end, ..node };
+    }
     Ok(())
 }
 
-/// `body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]`, and the `)` of its `body`.
-fn multipart(c: &mut Cursor) -> PResult<BodyStructure> {
-    let mut parts = Vec::new();
+/// `body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]`
+fn multipart(c: &mut Cursor, b: &mut Build) -> PResult<Node> {
+    let mut n = Node::new(NodeKind::Multi);
+    let mut parts = 0usize;
     while c.peek() == Some(b'(') {
-        c.check_items(parts.len())?;
-        parts.push(body(c)?);
+        c.check_items(parts)?;
+        parts = parts.saturating_add(1);
+        body(c, b)?;
         c.sp();
     }
-    let subtype = c.text_nstring()?;
+    n.subtype = c.text_loc(b.base, &mut b.side)?;
     c.sp();
-    let extension = if c.peek() == Some(b')') {
-        None
-    } else {
-        let mut e = MultiExtension {
-            params: params(c)?,
-            ..Default::default()
-        };
-        ext_tail(
-            c,
-            &mut e.disposition,
-            &mut e.language,
-            &mut e.location,
-            &mut e.more,
-        )?;
-        Some(e)
-    };
-    close_body(c)?;
-    Ok(BodyStructure::Multi {
-        parts,
-        subtype,
-        extension,
-    })
+    if c.peek() != Some(b')') {
+        n.extension = true;
+        n.params = params(c, b)?;
+        ext_tail(c, b, &mut n)?;
+    }
+    Ok(n)
 }
 
-/// `body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]`,
-/// and the `)` of its `body`.
-fn single(c: &mut Cursor) -> PResult<BodyStructure> {
-    let media_type = c.text_nstring()?;
+/// `body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]`
+fn single(c: &mut Cursor, b: &mut Build) -> PResult<Node> {
+    let mut n = Node::new(NodeKind::Basic);
+    n.media_type = c.text_loc(b.base, &mut b.side)?;
     c.sp();
-    let subtype = c.text_nstring()?;
+    n.subtype = c.text_loc(b.base, &mut b.side)?;
     c.sp();
-    let mut fields = BodyFields {
-        media_type,
-        subtype,
-        ..Default::default()
-    };
     // body-fields = body-fld-param SP body-fld-id SP body-fld-desc SP body-fld-enc SP
     // body-fld-octets
-    fields.params = params(c)?;
+    n.params = params(c, b)?;
     c.sp();
-    fields.id = c.nstring()?;
+    n.id = c.nstring_loc(b.base, &mut b.side)?;
     c.sp();
-    fields.description = c.nstring()?;
+    n.description = c.nstring_loc(b.base, &mut b.side)?;
     c.sp();
-    fields.encoding = c.text_nstring()?;
+    n.encoding = c.text_loc(b.base, &mut b.side)?;
     c.sp();
-    fields.size = if c.peek() == Some(b')') {
+    n.size = if c.peek() == Some(b')') {
         0
     } else {
         c.lenient_number()?
     };
     c.sp();
-    let is = |a: &[u8], b: &[u8]| {
-        fields.media_type.as_bytes().eq_ignore_ascii_case(a)
-            && fields.subtype.as_bytes().eq_ignore_ascii_case(b)
-    };
-    let kind = if (is(b"MESSAGE", b"RFC822") || is(b"MESSAGE", b"GLOBAL")) && c.peek() == Some(b'(')
-    {
+    let frame = c.frame().get(b.base..).unwrap_or_default();
+    let media = n.media_type.read(frame, &b.side).unwrap_or_default();
+    let subtype = n.subtype.read(frame, &b.side).unwrap_or_default();
+    let is_text = media.eq_ignore_ascii_case(b"TEXT");
+    let is_message = media.eq_ignore_ascii_case(b"MESSAGE")
+        && (subtype.eq_ignore_ascii_case(b"RFC822") || subtype.eq_ignore_ascii_case(b"GLOBAL"));
+    if is_message && c.peek() == Some(b'(') {
         // body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines
-        let envelope = envelope(c)?;
+        n.kind = NodeKind::Message;
+        let e = envelope(c)?;
+        n.envelope = index(c, b.bs.envelopes.len())?;
+        b.bs.envelopes.push(*e);
         c.sp();
-        let body = Box::new(body(c)?);
+        body(c, b)?;
         c.sp();
-        let lines = if c.peek() == Some(b')') {
+        n.lines = if c.peek() == Some(b')') {
             0
         } else {
             c.lenient_number()?
         };
-        SingleKind::Message {
-            envelope,
-            body,
-            lines,
-        }
-    } else if fields.media_type.as_bytes().eq_ignore_ascii_case(b"TEXT") {
-        let lines = if c.peek() == Some(b')') {
+    } else if is_text {
+        n.kind = NodeKind::Text;
+        n.lines = if c.peek() == Some(b')') {
             0
         } else {
             c.lenient_number()?
         };
-        SingleKind::Text { lines }
-    } else {
-        SingleKind::Basic
-    };
+    }
     c.sp();
-    let extension = if c.peek() == Some(b')') {
-        None
-    } else {
+    if c.peek() != Some(b')') {
         // body-ext-1part = body-fld-md5 [SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc
         // *(SP body-extension)]]]
-        let mut e = SingleExtension {
-            md5: c.nstring()?,
-            ..Default::default()
-        };
-        ext_tail(
-            c,
-            &mut e.disposition,
-            &mut e.language,
-            &mut e.location,
-            &mut e.more,
-        )?;
-        Some(e)
-    };
-    close_body(c)?;
-    Ok(BodyStructure::Single {
-        fields,
-        kind,
-        extension,
-    })
+        n.extension = true;
+        n.md5 = c.nstring_loc(b.base, &mut b.side)?;
+        ext_tail(c, b, &mut n)?;
+    }
+    Ok(n)
 }
 
 /// `[SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]]`
-fn ext_tail(
-    c: &mut Cursor,
-    disposition: &mut Option<Disposition>,
-    language: &mut Vec<Text>,
-    location: &mut Option<Bytes>,
-    more: &mut Vec<crate::imap::types::Value>,
-) -> PResult<()> {
+fn ext_tail(c: &mut Cursor, b: &mut Build, n: &mut Node) -> PResult<()> {
     c.sp();
     if c.peek() == Some(b')') {
         return Ok(());
     }
-    *disposition = disposition_field(c)?;
+    disposition_field(c, b, n)?;
     c.sp();
     if c.peek() == Some(b')') {
         return Ok(());
     }
     // body-fld-lang = nstring / "(" string *(SP string) ")"
-    *language = if c.peek() == Some(b'(') {
-        c.paren_list(|c| c.text_nstring())?
+    let start = index(c, b.bs.languages.len())?;
+    if c.peek() == Some(b'(') {
+        c.paren_each(|c| {
+            let l = c.text_loc(b.base, &mut b.side)?;
+            b.bs.languages.push(l);
+            Ok(())
+        })?;
     } else {
-        c.nstring_text()?.map(|t| vec![t]).unwrap_or_default()
-    };
+        // One language as a string.
+        if !c.eat_word("NIL") {
+            let l = c.text_loc(b.base, &mut b.side)?;
+            b.bs.languages.push(l);
+        }
+    }
+    n.language = (start, index(c, b.bs.languages.len())?);
     c.sp();
     if c.peek() == Some(b')') {
         return Ok(());
     }
-    *location = c.nstring()?;
+    n.location = c.nstring_loc(b.base, &mut b.side)?;
+    let start = index(c, b.bs.more.len())?;
+    let mut count = 0usize;
     loop {
         c.sp();
         if c.peek() == Some(b')') {
-            return Ok(());
+            break;
         }
-        c.check_items(more.len())?;
-        more.push(value(c)?);
+        c.check_items(count)?;
+        count = count.saturating_add(1);
+        b.bs.more.push(value(c)?);
     }
+    n.more = (start, index(c, b.bs.more.len())?);
+    Ok(())
 }
 
 /// `body-fld-dsp = "(" string SP body-fld-param ")" / nil`, tolerating a bare string
 /// (some servers send `"inline"` alone) and a missing parameter list.
-fn disposition_field(c: &mut Cursor) -> PResult<Option<Disposition>> {
+fn disposition_field(c: &mut Cursor, b: &mut Build, n: &mut Node) -> PResult<()> {
     if c.peek() != Some(b'(') {
-        return Ok(c.nstring_text()?.map(|kind| Disposition {
-            kind,
-            params: Vec::new(),
-        }));
+        if !c.eat_word("NIL") {
+            n.disposition = c.text_loc(b.base, &mut b.side)?;
+        }
+        return Ok(());
     }
     c.expect(b'(', "(")?;
     c.enter()?;
     c.sp();
-    let kind = c.text_nstring()?;
+    n.disposition = c.text_loc(b.base, &mut b.side)?;
     c.sp();
-    let params = if c.peek() == Some(b')') {
-        Vec::new()
-    } else {
-        params(c)?
-    };
+    if c.peek() != Some(b')') {
+        n.disposition_params = params(c, b)?;
+    }
     skip_to_close(c)?;
     c.leave();
-    Ok(Some(Disposition { kind, params }))
+    Ok(())
 }
 
 /// `body-fld-param = "(" string SP string *(SP string SP string) ")" / nil`, tolerating an
-/// empty list, NIL values and an odd count.
-fn params(c: &mut Cursor) -> PResult<Vec<(Text, Bytes)>> {
+/// empty list, NIL values and an odd count. Returns the range of the structure's parameters.
+fn params(c: &mut Cursor, b: &mut Build) -> PResult<(u32, u32)> {
+    let start = index(c, b.bs.params.len())?;
     if c.peek() != Some(b'(') {
         c.skip_nstring()?;
-        return Ok(Vec::new());
+        return Ok((start, start));
     }
-    let mut out = Vec::new();
-    let mut key: Option<Text> = None;
+    let mut key: Option<Loc> = None;
     c.paren_each(|c| {
         match key.take() {
-            None => key = Some(c.text_nstring()?),
-            Some(k) => out.push((k, c.nstring()?.unwrap_or_default())),
+            None => key = Some(c.text_loc(b.base, &mut b.side)?),
+            Some(k) => {
+                let v = c.nstring_loc(b.base, &mut b.side)?;
+                b.bs.params.push((k, v));
+            }
         }
         Ok(())
     })?;
     if let Some(k) = key {
-        out.push((k, Bytes::new()));
+        b.bs.params.push((k, Loc::NIL));
     }
-    Ok(out)
+    Ok((start, index(c, b.bs.params.len())?))
 }

@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 use super::{Limits, SyntaxError};
+use crate::imap::types::body::Loc;
 use crate::imap::types::Text;
 
 /// The outcome of a parse step.
@@ -443,6 +444,53 @@ impl<'l> Cursor<'l> {
                 let start = self.pos;
                 self.atom()?;
                 Ok(Some(Span::At(start, self.pos)))
+            }
+        }
+    }
+
+    /// [`Cursor::nstring`] as a [`Loc`] for a value whose bytes begin at `base` of the frame:
+    /// no `Bytes` is made; an unescaped string goes to `side`.
+    #[inline]
+    pub(crate) fn nstring_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
+        match self.nstring_span()? {
+            None => Ok(Loc::NIL),
+            Some(s) => self.loc(base, side, s, false),
+        }
+    }
+
+    /// [`Cursor::text_nstring`] as a [`Loc`] (NIL giving ""): the bytes are checked to be
+    /// UTF-8, and decoded lossily into `side` when not.
+    #[inline]
+    pub(crate) fn text_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
+        match self.nstring_span()? {
+            None => Ok(Loc::EMPTY),
+            Some(s) => self.loc(base, side, s, true),
+        }
+    }
+
+    #[inline]
+    fn loc(&self, base: usize, side: &mut Vec<u8>, s: Span, text: bool) -> PResult<Loc> {
+        let too_big = || self.err("structure under 2 GiB");
+        match s {
+            Span::At(start, end) => {
+                let bytes = self.buf.get(start..end).unwrap_or_default();
+                if !text || bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+                    let len = end.saturating_sub(start);
+                    return Loc::frame(start.checked_sub(base).ok_or_else(too_big)?, len)
+                        .ok_or_else(too_big);
+                }
+                let at = side.len();
+                side.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
+                Loc::side(at, side.len().saturating_sub(at)).ok_or_else(too_big)
+            }
+            Span::Owned(v) => {
+                let at = side.len();
+                if text {
+                    side.extend_from_slice(String::from_utf8_lossy(&v).as_bytes());
+                } else {
+                    side.extend_from_slice(&v);
+                }
+                Loc::side(at, side.len().saturating_sub(at)).ok_or_else(too_big)
             }
         }
     }

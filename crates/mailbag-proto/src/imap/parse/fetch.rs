@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::body::{body, envelope};
+use super::body::{body_structure, envelope};
 use super::cursor::{is_token_byte, to_text, Cursor, PResult};
 use super::response::flag;
 use super::StreamedItem;
@@ -99,8 +99,8 @@ fn item(c: &mut Cursor) -> PResult<Att> {
         b"INTERNALDATE" => FetchItem::InternalDate(InternalDate::parse(&c.text_nstring()?)),
         b"RFC822.SIZE" => FetchItem::Rfc822Size(c.lenient_number()?),
         b"ENVELOPE" => FetchItem::Envelope(envelope(c)?),
-        b"BODYSTRUCTURE" => FetchItem::BodyStructure(Box::new(body(c)?)),
-        b"BODY" if c.peek() != Some(b'[') => FetchItem::Body(Box::new(body(c)?)),
+        b"BODYSTRUCTURE" => FetchItem::BodyStructure(body_structure(c)?),
+        b"BODY" if c.peek() != Some(b'[') => FetchItem::Body(body_structure(c)?),
         b"BODY" => {
             let section = section(c)?;
             let origin = origin(c)?;

@@ -3,7 +3,7 @@
 //! commands in [`crate::imap::command`].
 
 mod atoms;
-mod body;
+pub(crate) mod body;
 mod capability;
 mod data;
 mod date;
@@ -17,8 +17,7 @@ mod value;
 
 pub use atoms::{Flag, InvalidTag, Tag};
 pub use body::{
-    Address, AddressEntry, BodyFields, BodyStructure, Disposition, Envelope, MultiExtension,
-    SingleExtension, SingleKind,
+    Address, AddressEntry, Addresses, BodyStructure, Children, Disposition, Envelope, Params, Part,
 };
 pub use capability::Capability;
 pub use data::{
