@@ -452,6 +452,9 @@ impl<'l> Cursor<'l> {
     /// no `Bytes` is made; an unescaped string goes to `side`.
     #[inline]
     pub(crate) fn nstring_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
+        if let Some((start, end)) = self.plain_quoted() {
+            return self.frame_loc(base, start, end);
+        }
         match self.nstring_span()? {
             None => Ok(Loc::NIL),
             Some(s) => self.loc(base, side, s, false),
@@ -462,22 +465,55 @@ impl<'l> Cursor<'l> {
     /// UTF-8, and decoded lossily into `side` when not.
     #[inline]
     pub(crate) fn text_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
+        if let Some((start, end)) = self.plain_quoted() {
+            if self.buf.get(start..end).is_some_and(<[u8]>::is_ascii) {
+                return self.frame_loc(base, start, end);
+            }
+            // Not ASCII: read it again the general way.
+            self.pos = start.saturating_sub(1);
+        }
         match self.nstring_span()? {
             None => Ok(Loc::EMPTY),
             Some(s) => self.loc(base, side, s, true),
         }
     }
 
+    /// The common case of a string: quoted, without escapes. Consumes it and returns where
+    /// its content lies; otherwise leaves the cursor alone.
     #[inline]
+    fn plain_quoted(&mut self) -> Option<(usize, usize)> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.pos.checked_add(1)?;
+        let rest = self.buf.get(start..)?;
+        let len = find_quote_end(rest)?;
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        let end = start.checked_add(len)?;
+        self.pos = end.checked_add(1)?;
+        Some((start, end))
+    }
+
+    /// The [`Loc`] of `start..end` of the frame, for a value that begins at `base`.
+    #[inline]
+    fn frame_loc(&self, base: usize, start: usize, end: usize) -> PResult<Loc> {
+        start
+            .checked_sub(base)
+            .and_then(|at| Loc::frame(at, end.saturating_sub(start)))
+            .ok_or_else(|| self.err("structure under 2 GiB"))
+    }
+
+    /// The general case of [`Cursor::nstring_loc`] and [`Cursor::text_loc`].
+    #[inline(never)]
     fn loc(&self, base: usize, side: &mut Vec<u8>, s: Span, text: bool) -> PResult<Loc> {
         let too_big = || self.err("structure under 2 GiB");
         match s {
             Span::At(start, end) => {
                 let bytes = self.buf.get(start..end).unwrap_or_default();
                 if !text || bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
-                    let len = end.saturating_sub(start);
-                    return Loc::frame(start.checked_sub(base).ok_or_else(too_big)?, len)
-                        .ok_or_else(too_big);
+                    return self.frame_loc(base, start, end);
                 }
                 let at = side.len();
                 side.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
