@@ -4,7 +4,8 @@
 //! same events (streamed body chunks merged, since they are cut where the input was); what
 //! the parser holds after it ran dry stays within its limits; error events carry at most
 //! `error_bytes`; a streamed body delivers exactly its announced length before the next
-//! event. Each input runs with the default limits and with tiny ones, so the limit paths
+//! event; Debug of every event (which walks ENVELOPE and BODYSTRUCTURE through their
+//! accessors) ends. Each input runs with the default limits and with tiny ones, so the limit paths
 //! (line, literal, response size, depth, items, streaming) are reached by short inputs.
 #![no_main]
 
@@ -90,6 +91,11 @@ fn run(chunks: &[&[u8]], limits: &Limits) -> Vec<Event> {
 fuzz_target!(|data: &[u8]| {
     for limits in [Limits::default(), tiny()] {
         let whole = run(&[data], &limits);
+        // Debug reads every accessor of ENVELOPE and BODYSTRUCTURE (address groups, the
+        // part tree): none may panic or loop.
+        for ev in &whole {
+            std::hint::black_box(format!("{ev:?}"));
+        }
         for split in splits(data) {
             let events = run(&split, &limits);
             assert_eq!(

@@ -926,3 +926,51 @@ fn envelope_and_body_structure_strings_escaped_literal_and_not_utf8() {
     assert_eq!(p.disposition().map(|d| d.kind), Some("inline"));
     assert_eq!(p.language().count(), 0);
 }
+
+#[test]
+fn body_structure_sections_follow_rfc_9051_part_numbers() {
+    let numbers = |raw: &str| {
+        let (_, items) = fetch(raw);
+        let FetchItem::BodyStructure(bs) = &items[0] else {
+            panic!()
+        };
+        bs.sections()
+            .into_iter()
+            .map(|(s, p)| {
+                let s: Vec<String> = s.iter().map(u32::to_string).collect();
+                format!("{}={}/{}", s.join("."), p.media_type(), p.subtype())
+            })
+            .collect::<Vec<_>>()
+    };
+    // A one-part message: its body is part 1.
+    assert_eq!(
+        numbers("* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1))\r\n"),
+        vec!["1=TEXT/PLAIN"]
+    );
+    // RFC 9051 6.4.5's example, shortened: a multipart holding a multipart, and a message
+    // whose own multipart's parts are numbered under it.
+    let raw = "* 1 FETCH (BODYSTRUCTURE (\
+        (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1)\
+        (\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"BASE64\" 4)\
+        (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 100 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) \
+          ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1)(\"IMAGE\" \"GIF\" NIL NIL NIL \"BASE64\" 9) \"MIXED\") 5)\
+        ((\"IMAGE\" \"JPEG\" NIL NIL NIL \"BASE64\" 9)\
+         (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 50 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) \
+           (\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 3 1) 2) \"MIXED\") \
+        \"MIXED\"))\r\n";
+    assert_eq!(
+        numbers(raw),
+        vec![
+            "=MULTIPART/MIXED",
+            "1=TEXT/PLAIN",
+            "2=APPLICATION/OCTET-STREAM",
+            "3=MESSAGE/RFC822",
+            "3.1=TEXT/PLAIN",
+            "3.2=IMAGE/GIF",
+            "4=MULTIPART/MIXED",
+            "4.1=IMAGE/JPEG",
+            "4.2=MESSAGE/RFC822",
+            "4.2.1=TEXT/HTML",
+        ]
+    );
+}

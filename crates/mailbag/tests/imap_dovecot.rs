@@ -10,7 +10,7 @@ use mailbag::imap::{
 };
 use mailbag::proto::sasl::Credentials;
 use mailbag::{Error, Security};
-use mailbag_testserver::messages::{generate, to_crlf};
+use mailbag_testserver::messages::{generate, subject, to_crlf};
 use mailbag_testserver::{vm_rss_kb, Dovecot, TestUser};
 
 fn options(d: &Dovecot, security: Security) -> ConnectOptions {
@@ -88,6 +88,7 @@ async fn capabilities_login_select_fetch_search_store() {
                 FetchAttribute::Flags,
                 FetchAttribute::Rfc822Size,
                 FetchAttribute::Envelope,
+                FetchAttribute::BodyStructure,
                 FetchAttribute::whole_message(),
             ],
         )
@@ -98,7 +99,40 @@ async fn capabilities_login_select_fetch_search_store() {
         assert_eq!(m.uid(), Some(uid(i as u32 + 1)));
         assert_eq!(m.body().map(|b| b.as_ref()), Some(msgs[i].as_slice()));
         assert_eq!(m.size(), Some(msgs[i].len() as u64));
-        assert!(m.envelope().is_some());
+        // ENVELOPE and BODYSTRUCTURE as Dovecot sends them, read through their accessors.
+        let env = m.envelope().unwrap();
+        let message_id = format!("<{i}.2000@mailbag.test>");
+        assert_eq!(env.message_id(), Some(message_id.as_bytes()));
+        if i % 4 == 2 {
+            assert!(env.subject().unwrap().starts_with(b"=?UTF-8?B?"));
+        } else {
+            assert_eq!(env.subject(), Some(subject(i).as_bytes()));
+        }
+        let to: Vec<_> = env.to().mailboxes().collect();
+        assert_eq!(to.len(), 1);
+        assert_eq!(
+            (to[0].name, to[0].mailbox, to[0].host),
+            (
+                Some(&b"Test User"[..]),
+                Some(&b"test"[..]),
+                Some(&b"mailbag.test"[..])
+            )
+        );
+        let root = m.body_structure().unwrap().root();
+        assert!(root.has_extension(), "BODYSTRUCTURE carries extension data");
+        match i % 4 {
+            0 => {
+                assert!(root.is("text", "plain"), "{root:?}");
+                assert_eq!(root.param("charset"), Some(&b"us-ascii"[..]));
+                assert!(root.lines().unwrap() > 0);
+            }
+            1 => {
+                assert!(root.is_multipart() && root.subtype().eq_ignore_ascii_case("mixed"));
+                assert_eq!(root.param("boundary"), Some(&b"=_boundary_1"[..]));
+                assert!(root.children().count() >= 2, "{root:?}");
+            }
+            _ => {}
+        }
         assert!(
             !m.flags().unwrap().contains(&Flag::Seen),
             "PEEK must not set \\Seen"

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use mailbag_proto::imap::parse::{StreamedBody, StreamedItem};
 use mailbag_proto::imap::types::{
-    Envelope, FetchItem, Flag, ModSeq, Section, SectionText, SeqNum, StatusText, Uid,
+    BodyStructure, Envelope, FetchItem, Flag, ModSeq, Section, SectionText, SeqNum, StatusText, Uid,
 };
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -64,6 +64,14 @@ impl Message {
     pub fn envelope(&self) -> Option<&Envelope> {
         self.items.iter().find_map(|i| match i {
             FetchItem::Envelope(e) => Some(e.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// BODYSTRUCTURE, or BODY (the structure without extension data).
+    pub fn body_structure(&self) -> Option<&BodyStructure> {
+        self.items.iter().find_map(|i| match i {
+            FetchItem::BodyStructure(b) | FetchItem::Body(b) => Some(b.as_ref()),
             _ => None,
         })
     }

@@ -433,6 +433,40 @@ impl BodyStructure {
         Part { bs: self, at: 0 }
     }
 
+    /// Every part with its section number (RFC 9051 6.4.5), in order: what to put in
+    /// `BODY[...]` to fetch it. The root comes first with `[]` (the whole message) when it
+    /// is a multipart, or `[1]` when the message has a single part. The parts of a
+    /// MESSAGE/RFC822 part `n` are numbered under it (`n.1`, `n.2`, ...; `n.1` for a single
+    /// part), and the inner multipart itself is not listed.
+    ///
+    /// ```
+    /// # use mailbag_proto::imap::parse::parse_response;
+    /// # use mailbag_proto::imap::types::{Data, FetchItem, Response};
+    /// # let raw = b"* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 12 1)\
+    /// #   (\"APPLICATION\" \"PDF\" NIL NIL NIL \"BASE64\" 5000) \"MIXED\"))\r\n";
+    /// # let Response::Untagged(Data::Fetch { items, .. }) = parse_response(raw, false).unwrap() else { panic!() };
+    /// # let FetchItem::BodyStructure(bs) = &items[0] else { panic!() };
+    /// // The part numbers of the attachments, to fetch them as BODY.PEEK[2] and so on.
+    /// let attachments: Vec<Vec<u32>> = bs
+    ///     .sections()
+    ///     .into_iter()
+    ///     .filter(|(_, part)| part.is("application", "pdf"))
+    ///     .map(|(section, _)| section)
+    ///     .collect();
+    /// assert_eq!(attachments, vec![vec![2]]);
+    /// ```
+    pub fn sections(&self) -> Vec<(Vec<u32>, Part<'_>)> {
+        let mut out = Vec::new();
+        let root = self.root();
+        if root.is_multipart() {
+            out.push((Vec::new(), root));
+            number_children(root, &[], &mut out);
+        } else {
+            number(root, vec![1], &mut out);
+        }
+        out
+    }
+
     fn node(&self, at: usize) -> &Node {
         // Every structure the parser makes has a root; an empty one reads as `Node::new`.
         const EMPTY: &Node = &Node {
@@ -456,6 +490,27 @@ impl BodyStructure {
             more: (0, 0),
         };
         self.nodes.get(at).unwrap_or(EMPTY)
+    }
+}
+
+/// Lists `part` as `section`, then what is inside it.
+fn number<'a>(part: Part<'a>, section: Vec<u32>, out: &mut Vec<(Vec<u32>, Part<'a>)>) {
+    out.push((section.clone(), part));
+    if part.is_multipart() {
+        number_children(part, &section, out);
+    } else if let Some(inner) = part.message_body() {
+        if inner.is_multipart() {
+            number_children(inner, &section, out);
+        } else {
+            number(inner, [&section[..], &[1]].concat(), out);
+        }
+    }
+}
+
+/// Lists the parts of the multipart `part`, numbered under `section`.
+fn number_children<'a>(part: Part<'a>, section: &[u32], out: &mut Vec<(Vec<u32>, Part<'a>)>) {
+    for (i, child) in (1u32..).zip(part.children()) {
+        number(child, [section, &[i]].concat(), out);
     }
 }
 
