@@ -449,12 +449,25 @@ impl<'l> Cursor<'l> {
     }
 
     /// [`Cursor::nstring`] as a [`Loc`] for a value whose bytes begin at `base` of the frame:
-    /// no `Bytes` is made; an unescaped string goes to `side`.
-    #[inline]
+    /// no `Bytes` is made; an unescaped string goes to `side`. The common cases (a quoted
+    /// string without escapes, NIL) are inlined where it is called.
+    #[inline(always)]
     pub(crate) fn nstring_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
-        if let Some((start, end)) = self.plain_quoted() {
-            return self.frame_loc(base, start, end);
+        match self.peek() {
+            Some(b'"') => {
+                if let Some((start, end)) = self.plain_quoted() {
+                    return self.frame_loc(base, start, end);
+                }
+            }
+            Some(b'N' | b'n') if self.eat_word("NIL") => return Ok(Loc::NIL),
+            _ => {}
         }
+        self.nstring_loc_other(base, side)
+    }
+
+    /// [`Cursor::nstring_loc`] for a literal, an atom or a quoted string with escapes.
+    #[inline(never)]
+    fn nstring_loc_other(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
         match self.nstring_span()? {
             None => Ok(Loc::NIL),
             Some(s) => self.loc(base, side, s, false),
@@ -462,16 +475,31 @@ impl<'l> Cursor<'l> {
     }
 
     /// [`Cursor::text_nstring`] as a [`Loc`] (NIL giving ""): the bytes are checked to be
-    /// UTF-8, and decoded lossily into `side` when not.
-    #[inline]
+    /// UTF-8, and decoded lossily into `side` when not. The common cases (a quoted ASCII
+    /// string without escapes, NIL) are inlined where it is called.
+    #[inline(always)]
     pub(crate) fn text_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
-        if let Some((start, end)) = self.plain_quoted() {
-            if self.buf.get(start..end).is_some_and(<[u8]>::is_ascii) {
-                return self.frame_loc(base, start, end);
+        match self.peek() {
+            Some(b'"') => {
+                let at = self.pos;
+                if let Some((start, end)) = self.plain_quoted() {
+                    if self.buf.get(start..end).is_some_and(<[u8]>::is_ascii) {
+                        return self.frame_loc(base, start, end);
+                    }
+                    // Not ASCII: read it again the general way.
+                    self.pos = at;
+                }
             }
-            // Not ASCII: read it again the general way.
-            self.pos = start.saturating_sub(1);
+            Some(b'N' | b'n') if self.eat_word("NIL") => return Ok(Loc::EMPTY),
+            _ => {}
         }
+        self.text_loc_other(base, side)
+    }
+
+    /// [`Cursor::text_loc`] for a literal, an atom, a quoted string with escapes or one
+    /// that is not ASCII.
+    #[inline(never)]
+    fn text_loc_other(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
         match self.nstring_span()? {
             None => Ok(Loc::EMPTY),
             Some(s) => self.loc(base, side, s, true),
