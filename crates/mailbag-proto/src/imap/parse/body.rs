@@ -7,6 +7,8 @@
 //! Strings are not copied out: each is recorded as a [`Loc`] of the response's bytes, which
 //! the value keeps (one reference count), and read through its accessors.
 
+use smallvec::SmallVec;
+
 use super::cursor::{Cursor, PResult};
 use super::data::value;
 use crate::imap::types::body::{Loc, Node, NodeKind, Store};
@@ -39,8 +41,6 @@ fn envelope_fields(
 ) -> PResult<()> {
     c.expect(b'(', "( of envelope")?;
     c.enter()?;
-    // Room for a typical envelope's addresses at once.
-    e.addrs.reserve(8);
     // Each field in order; a server that stops early (or sends extra) is tolerated.
     let more = |c: &mut Cursor| {
         c.sp();
@@ -91,7 +91,7 @@ fn addresses(
     c: &mut Cursor,
     base: usize,
     side: &mut Vec<u8>,
-    out: &mut Vec<[Loc; 4]>,
+    out: &mut SmallVec<[[Loc; 4]; 6]>,
 ) -> PResult<()> {
     if c.peek() != Some(b'(') {
         // NIL, or a string where a list belongs (seen from broken servers): no addresses.
@@ -118,11 +118,11 @@ fn address(c: &mut Cursor, base: usize, side: &mut Vec<u8>) -> PResult<[Loc; 4]>
     Ok(a)
 }
 
-/// A body structure under construction.
+/// A body structure under construction, in its box.
 struct Build {
     base: usize,
     side: Vec<u8>,
-    bs: BodyStructure,
+    bs: Box<BodyStructure>,
 }
 
 /// `body = "(" (body-type-1part / body-type-mpart) ")"`, the whole structure.
@@ -131,22 +131,21 @@ pub(crate) fn body_structure(c: &mut Cursor) -> PResult<Box<BodyStructure>> {
     let mut b = Build {
         base,
         side: Vec::new(),
-        bs: BodyStructure {
+        bs: Box::new(BodyStructure {
             store: Store::default(),
-            // Room for a typical message (a multipart with two parts) at once.
-            nodes: Vec::with_capacity(4),
-            params: Vec::new(),
+            nodes: SmallVec::new(),
+            params: SmallVec::new(),
             languages: Vec::new(),
             more: Vec::new(),
             envelopes: Vec::new(),
-        },
+        }),
     };
     body(c, &mut b)?;
     b.bs.store = Store {
         frame: c.frame().slice(base..c.pos()),
         side: b.side,
     };
-    Ok(Box::new(b.bs))
+    Ok(b.bs)
 }
 
 /// One `body`, its parts after it.

@@ -13,6 +13,7 @@
 use std::fmt;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use super::value::Value;
 
@@ -117,8 +118,9 @@ pub struct Envelope {
     /// From, Sender, Reply-To, To, Cc, Bcc: ranges of `addrs`.
     pub(crate) lists: [(u32, u32); 6],
     /// Every address of every list in wire order, group markers included: name, adl,
-    /// mailbox, host.
-    pub(crate) addrs: Vec<[Loc; 4]>,
+    /// mailbox, host. A typical envelope's (From, Sender, Reply-To, To) fit without an
+    /// allocation.
+    pub(crate) addrs: SmallVec<[[Loc; 4]; 6]>,
 }
 
 impl Default for Envelope {
@@ -127,7 +129,7 @@ impl Default for Envelope {
             store: Store::default(),
             fields: [Loc::NIL; 4],
             lists: [(0, 0); 6],
-            addrs: Vec::new(),
+            addrs: SmallVec::new(),
         }
     }
 }
@@ -418,10 +420,11 @@ impl Node {
 #[derive(Clone)]
 pub struct BodyStructure {
     pub(crate) store: Store,
-    /// The parts in pre-order; the first is the root.
-    pub(crate) nodes: Vec<Node>,
+    /// The parts in pre-order; the first is the root. A typical message's (a multipart of
+    /// two parts) fit without an allocation, as do its parameters.
+    pub(crate) nodes: SmallVec<[Node; 3]>,
     /// Every parameter list's (name, value) pairs.
-    pub(crate) params: Vec<(Loc, Loc)>,
+    pub(crate) params: SmallVec<[(Loc, Loc); 6]>,
     pub(crate) languages: Vec<Loc>,
     pub(crate) more: Vec<Value>,
     pub(crate) envelopes: Vec<Envelope>,
