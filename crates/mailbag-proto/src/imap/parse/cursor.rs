@@ -104,7 +104,7 @@ impl<'l> Cursor<'l> {
     }
 
     /// Consumes `word` (ASCII, any case) if it is next and not followed by more atom bytes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eat_word(&mut self, word: &str) -> bool {
         let w = word.as_bytes();
         let Some(end) = self.pos.checked_add(w.len()) else {
@@ -508,7 +508,7 @@ impl<'l> Cursor<'l> {
 
     /// The common case of a string: quoted, without escapes. Consumes it and returns where
     /// its content lies; otherwise leaves the cursor alone.
-    #[inline]
+    #[inline(always)]
     fn plain_quoted(&mut self) -> Option<(usize, usize)> {
         if self.peek() != Some(b'"') {
             return None;
