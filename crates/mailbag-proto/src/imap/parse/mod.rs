@@ -15,6 +15,14 @@
 //! arrive, then [`Event::FetchEnd`] with the items after it (or [`Event::FetchBody`] when a
 //! second streamed body follows in the same FETCH). Memory stays bounded for any message size.
 //!
+//! # Values
+//! Nothing is copied out of a frame that need not be: a literal or string value is a `Bytes`
+//! slice of the frame (itself a slice of what was fed through
+//! [`ResponseParser::feed_bytes`]), and an [`Envelope`](crate::imap::types::Envelope) or
+//! [`BodyStructure`](crate::imap::types::BodyStructure) keeps one reference to its bytes and
+//! where each of its strings lies, read through accessors. Short tokens (flags, keywords)
+//! are [`Text`](crate::imap::types::Text), inline up to 24 bytes.
+//!
 //! # Errors
 //! A response that breaks the grammar, or a limit, is skipped up to the next line end outside
 //! a literal and reported as [`Event::Error`] with its first bytes; the next response parses
