@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use mailbag_testserver::messages::{generate, message, subject, to_crlf};
 use mailbag_testserver::{Dovecot, TestUser};
 
-const EXAMPLES: [&str; 7] = [
+const EXAMPLES: [&str; 8] = [
+    "imap_attachments",
     "imap_capabilities",
     "imap_login",
     "imap_list",
@@ -142,6 +143,44 @@ fn capabilities_list_summary_and_download() {
     // BODY.PEEK and EXAMINE: nothing was marked seen, message 1 is still the first unseen.
     let out = succeed(imap_example(d, &user, "imap_summary", &["INBOX"]));
     assert!(out.contains("first unseen Some(1)"), "{out}");
+}
+
+#[test]
+fn attachments_listed_from_bodystructure_and_saved_decoded() {
+    use base64::Engine as _;
+    let d = Dovecot::shared();
+    let user = fresh_user(d);
+    // Messages 0-3: plain, multipart/mixed with a base64 attachment (message 1 only),
+    // quoted-printable, multipart/alternative.
+    d.fill(&user, "INBOX", &generate(4, 3000)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().display().to_string();
+    let out = succeed(imap_example(
+        d,
+        &user,
+        "imap_attachments",
+        &["INBOX", "--save", &dir_arg],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("2 2 application/octet-stream ") && lines[0].ends_with(" data1.bin"),
+        "{out}"
+    );
+    // What the generator encoded: the attachment's base64 lines, decoded.
+    let text = String::from_utf8(message(1, 3000)).unwrap();
+    let start = text.find("Content-Transfer-Encoding: base64\n\n").unwrap() + 35;
+    let end = text.find("\n--=_boundary_1--").unwrap();
+    let b64: String = text[start..end].split_whitespace().collect();
+    let expected = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let path = dir.path().join("2-2-data1.bin");
+    assert_eq!(std::fs::read(&path).unwrap(), expected, "saved decoded");
+    assert_eq!(
+        lines[1],
+        format!("saved {} ({} bytes)", path.display(), expected.len())
+    );
 }
 
 #[test]

@@ -125,6 +125,19 @@ impl Message {
             _ => None,
         })
     }
+
+    /// The data of `BINARY[part]` (RFC 3516): the part with its Content-Transfer-Encoding
+    /// undone by the server.
+    pub fn binary(&self, wanted: &[u32]) -> Option<&Bytes> {
+        self.items.iter().find_map(|i| match i {
+            FetchItem::Binary {
+                part,
+                data: Some(d),
+                ..
+            } if part == wanted => Some(d),
+            _ => None,
+        })
+    }
 }
 
 /// A step of a FETCH stream.

@@ -55,6 +55,9 @@ pub use mailbag_proto::imap::command::{
 pub use mailbag_proto::imap::parse::Limits;
 pub use mailbag_proto::imap::search::SearchKey;
 pub use mailbag_proto::imap::types::{
+    Address, AddressEntry, Addresses, BodyStructure, Disposition, Envelope, Params, Part,
+};
+pub use mailbag_proto::imap::types::{
     Capability, Flag, ListItem, MailboxAttribute, MailboxName, ModSeq, SeqNum, SequenceSet, Uid,
     UidValidity,
 };

@@ -798,12 +798,7 @@ impl<'a> Params<'a> {
             .map(|(_, v)| v)
     }
 
-    /// How many parameters there are.
-    pub fn len(&self) -> usize {
-        self.raw.len()
-    }
-
-    /// Whether there are none.
+    /// Whether there are none (left).
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
@@ -820,7 +815,13 @@ impl<'a> Iterator for Params<'a> {
             self.store.get(*value).unwrap_or_default(),
         ))
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.len(), Some(self.raw.len()))
+    }
 }
+
+impl ExactSizeIterator for Params<'_> {}
 
 impl fmt::Debug for Params<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
