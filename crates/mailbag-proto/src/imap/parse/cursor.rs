@@ -449,60 +449,60 @@ impl<'l> Cursor<'l> {
     }
 
     /// [`Cursor::nstring`] as a [`Loc`] for a value whose bytes begin at `base` of the frame:
-    /// no `Bytes` is made; an unescaped string goes to `side`. The common cases (a quoted
-    /// string without escapes, NIL) are inlined where it is called.
+    /// no `Bytes` is made; an unescaped string goes to `side`.
     #[inline(always)]
     pub(crate) fn nstring_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
-        match self.peek() {
-            Some(b'"') => {
-                if let Some((start, end)) = self.plain_quoted() {
-                    return self.frame_loc(base, start, end);
-                }
-            }
-            Some(b'N' | b'n') if self.eat_word("NIL") => return Ok(Loc::NIL),
-            _ => {}
-        }
-        self.nstring_loc_other(base, side)
-    }
-
-    /// [`Cursor::nstring_loc`] for a literal, an atom or a quoted string with escapes.
-    #[inline(never)]
-    fn nstring_loc_other(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
-        match self.nstring_span()? {
-            None => Ok(Loc::NIL),
-            Some(s) => self.loc(base, side, s, false),
+        match self.quick_loc(base, false) {
+            Some(l) => Ok(l),
+            None => self.other_loc(base, side, false),
         }
     }
 
     /// [`Cursor::text_nstring`] as a [`Loc`] (NIL giving ""): the bytes are checked to be
-    /// UTF-8, and decoded lossily into `side` when not. The common cases (a quoted ASCII
-    /// string without escapes, NIL) are inlined where it is called.
+    /// UTF-8, and decoded lossily into `side` when not.
     #[inline(always)]
     pub(crate) fn text_loc(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
+        match self.quick_loc(base, true) {
+            Some(l) => Ok(l),
+            None => self.other_loc(base, side, true),
+        }
+    }
+
+    /// The common cases of [`Cursor::nstring_loc`] and [`Cursor::text_loc`], inlined where
+    /// they are called: NIL, and a quoted string without escapes (ASCII, for `text`). `None`
+    /// (anything else, or a place beyond what a [`Loc`] holds) leaves the cursor where it was.
+    #[inline(always)]
+    fn quick_loc(&mut self, base: usize, text: bool) -> Option<Loc> {
         match self.peek() {
             Some(b'"') => {
                 let at = self.pos;
-                if let Some((start, end)) = self.plain_quoted() {
-                    if self.buf.get(start..end).is_some_and(<[u8]>::is_ascii) {
-                        return self.frame_loc(base, start, end);
+                let (start, end) = self.plain_quoted()?;
+                if !text || self.buf.get(start..end).is_some_and(<[u8]>::is_ascii) {
+                    let loc = start
+                        .checked_sub(base)
+                        .and_then(|from| Loc::frame(from, end.saturating_sub(start)));
+                    if loc.is_some() {
+                        return loc;
                     }
-                    // Not ASCII: read it again the general way.
-                    self.pos = at;
                 }
+                self.pos = at;
+                None
             }
-            Some(b'N' | b'n') if self.eat_word("NIL") => return Ok(Loc::EMPTY),
-            _ => {}
+            Some(b'N' | b'n') if self.eat_word("NIL") => {
+                Some(if text { Loc::EMPTY } else { Loc::NIL })
+            }
+            _ => None,
         }
-        self.text_loc_other(base, side)
     }
 
-    /// [`Cursor::text_loc`] for a literal, an atom, a quoted string with escapes or one
-    /// that is not ASCII.
+    /// The other cases: a literal, an atom, a quoted string with escapes, or (for `text`)
+    /// one that is not ASCII.
     #[inline(never)]
-    fn text_loc_other(&mut self, base: usize, side: &mut Vec<u8>) -> PResult<Loc> {
+    fn other_loc(&mut self, base: usize, side: &mut Vec<u8>, text: bool) -> PResult<Loc> {
         match self.nstring_span()? {
-            None => Ok(Loc::EMPTY),
-            Some(s) => self.loc(base, side, s, true),
+            None if text => Ok(Loc::EMPTY),
+            None => Ok(Loc::NIL),
+            Some(s) => self.loc(base, side, s, text),
         }
     }
 
@@ -533,7 +533,7 @@ impl<'l> Cursor<'l> {
             .ok_or_else(|| self.err("structure under 2 GiB"))
     }
 
-    /// The general case of [`Cursor::nstring_loc`] and [`Cursor::text_loc`].
+    /// The [`Loc`] of a span read by [`Cursor::other_loc`].
     #[inline(never)]
     fn loc(&self, base: usize, side: &mut Vec<u8>, s: Span, text: bool) -> PResult<Loc> {
         let too_big = || self.err("structure under 2 GiB");

@@ -376,7 +376,7 @@ pub(crate) enum NodeKind {
 }
 
 impl Node {
-    pub(crate) fn new(kind: NodeKind) -> Self {
+    pub(crate) const fn new(kind: NodeKind) -> Self {
         Node {
             end: 0,
             kind,
@@ -471,26 +471,11 @@ impl BodyStructure {
     }
 
     fn node(&self, at: usize) -> &Node {
-        // Every structure the parser makes has a root; an empty one reads as `Node::new`.
+        // Every structure the parser makes has a root; an empty one reads as an empty part.
         const EMPTY: &Node = &Node {
             end: 1,
-            kind: NodeKind::Basic,
             media_type: Loc::EMPTY,
-            subtype: Loc::EMPTY,
-            params: (0, 0),
-            id: Loc::NIL,
-            description: Loc::NIL,
-            encoding: Loc::EMPTY,
-            size: 0,
-            lines: 0,
-            envelope: 0,
-            extension: false,
-            md5: Loc::NIL,
-            disposition: Loc::NIL,
-            disposition_params: (0, 0),
-            language: (0, 0),
-            location: Loc::NIL,
-            more: (0, 0),
+            ..Node::new(NodeKind::Basic)
         };
         self.nodes.get(at).unwrap_or(EMPTY)
     }
