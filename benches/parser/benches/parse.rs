@@ -12,38 +12,9 @@
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mailbag_parser_bench::{
-    count_mailbag as mailbag, count_mailbag_shared as mailbag_shared, stream,
+    count_imap_codec, count_imap_proto, count_mailbag as mailbag,
+    count_mailbag_shared as mailbag_shared, stream,
 };
-
-fn imap_proto(mut input: &[u8]) -> usize {
-    let mut n = 0;
-    while !input.is_empty() {
-        match imap_proto::parser::parse_response(input) {
-            Ok((rest, _)) => {
-                input = rest;
-                n += 1;
-            }
-            Err(e) => panic!("imap-proto: {e:?}"),
-        }
-    }
-    n
-}
-
-fn imap_codec(mut input: &[u8]) -> usize {
-    use imap_codec::decode::Decoder;
-    let codec = imap_codec::ResponseCodec::default();
-    let mut n = 0;
-    while !input.is_empty() {
-        match codec.decode(input) {
-            Ok((rest, _)) => {
-                input = rest;
-                n += 1;
-            }
-            Err(e) => panic!("imap-codec: {e:?}"),
-        }
-    }
-    n
-}
 
 fn bench(c: &mut Criterion) {
     let input = stream();
@@ -51,8 +22,8 @@ fn bench(c: &mut Criterion) {
     let shared = Bytes::from(input.clone());
     assert_eq!(mailbag(&input, input.len()), 1001);
     assert_eq!(mailbag_shared(&shared, 16 * 1024), 1001);
-    assert_eq!(imap_proto(&input), 1001);
-    assert_eq!(imap_codec(&input), 1001);
+    assert_eq!(count_imap_proto(&input), 1001);
+    assert_eq!(count_imap_codec(&input), 1001);
     let mut g = c.benchmark_group("fetch-1000");
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.sample_size(20);
@@ -68,8 +39,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("mailbag (Bytes, 16 KiB reads)", |b| {
         b.iter(|| mailbag_shared(&shared, 16 * 1024))
     });
-    g.bench_function("imap-proto", |b| b.iter(|| imap_proto(&input)));
-    g.bench_function("imap-codec", |b| b.iter(|| imap_codec(&input)));
+    g.bench_function("imap-proto", |b| b.iter(|| count_imap_proto(&input)));
+    g.bench_function("imap-codec", |b| b.iter(|| count_imap_codec(&input)));
     g.finish();
 }
 

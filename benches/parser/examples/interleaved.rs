@@ -8,22 +8,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mailbag_parser_bench::{count_mailbag_shared, stream};
-
-/// imap-proto over the whole buffer, as in `benches/parse.rs`.
-fn count_imap_proto(mut input: &[u8]) -> usize {
-    let mut n = 0;
-    while !input.is_empty() {
-        match imap_proto::parser::parse_response(input) {
-            Ok((rest, _)) => {
-                input = rest;
-                n += 1;
-            }
-            Err(e) => panic!("imap-proto: {e:?}"),
-        }
-    }
-    n
-}
+use mailbag_parser_bench::{count_imap_proto, count_mailbag_shared, stream};
 
 fn main() {
     let n: usize = std::env::args()

@@ -1,4 +1,4 @@
-//! The B7 stream and mailbag's side of the parser benchmark, shared by `benches/parse.rs`
+//! The B7 stream and how each parser counts its responses, shared by `benches/parse.rs`
 //! (criterion) and `examples/interleaved.rs` (all parsers in turn every iteration).
 
 use bytes::Bytes;
@@ -69,6 +69,38 @@ pub fn count_mailbag_shared(input: &Bytes, chunk: usize) -> usize {
                 n += 1;
             }
             assert!(!matches!(ev, Event::Error(_)), "{ev:?}");
+        }
+    }
+    n
+}
+
+/// imap-proto over the whole buffer (it borrows from it).
+pub fn count_imap_proto(mut input: &[u8]) -> usize {
+    let mut n = 0;
+    while !input.is_empty() {
+        match imap_proto::parser::parse_response(input) {
+            Ok((rest, _)) => {
+                input = rest;
+                n += 1;
+            }
+            Err(e) => panic!("imap-proto: {e:?}"),
+        }
+    }
+    n
+}
+
+/// imap-codec over the whole buffer (it borrows from it).
+pub fn count_imap_codec(mut input: &[u8]) -> usize {
+    use imap_codec::decode::Decoder;
+    let codec = imap_codec::ResponseCodec::default();
+    let mut n = 0;
+    while !input.is_empty() {
+        match codec.decode(input) {
+            Ok((rest, _)) => {
+                input = rest;
+                n += 1;
+            }
+            Err(e) => panic!("imap-codec: {e:?}"),
         }
     }
     n
