@@ -5,13 +5,16 @@
 //! the parser holds after it ran dry stays within its limits; error events carry at most
 //! `error_bytes`; a streamed body delivers exactly its announced length before the next
 //! event; Debug of every event (which walks ENVELOPE and BODYSTRUCTURE through their
-//! accessors) ends. Each input runs with the default limits and with tiny ones, so the limit paths
-//! (line, literal, response size, depth, items, streaming) are reached by short inputs.
+//! accessors) ends, and every BODYSTRUCTURE's section numbers are distinct and no deeper than
+//! the nesting limit. Each input runs with the default limits and with tiny ones, so the
+//! limit paths (line, literal, response size, depth, items, streaming) are reached by short
+//! inputs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mailbag_fuzz::splits;
 use mailbag_proto::imap::parse::{parse_response, Event, Limits, ResponseParser};
+use mailbag_proto::imap::types::{Data, FetchItem};
 use mailbag_proto::imap::Response;
 
 const GREETING: &[u8] = b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+] ready\r\n";
@@ -88,6 +91,34 @@ fn run(chunks: &[&[u8]], limits: &Limits) -> Vec<Event> {
     out
 }
 
+/// Every BODYSTRUCTURE's section numbers: the root first, no number deeper than the nesting
+/// the limits allow, and none listed twice.
+fn check_sections(ev: &Event, limits: &Limits) {
+    let items = match ev {
+        Event::Response(Response::Untagged(Data::Fetch { items, .. })) => items,
+        Event::FetchStart { items, .. }
+        | Event::FetchBody { items, .. }
+        | Event::FetchEnd { items } => items,
+        _ => return,
+    };
+    for item in items {
+        let (FetchItem::BodyStructure(bs) | FetchItem::Body(bs)) = item else {
+            continue;
+        };
+        let sections = bs.sections();
+        let (first, _) = sections.first().expect("the root is listed");
+        assert!(
+            first.is_empty() || first == &[1],
+            "root listed as {first:?}"
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for (section, _) in &sections {
+            assert!(section.len() <= limits.max_depth + 1, "{section:?}");
+            assert!(seen.insert(section.clone()), "{section:?} listed twice");
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     for limits in [Limits::default(), tiny()] {
         let whole = run(&[data], &limits);
@@ -95,6 +126,7 @@ fuzz_target!(|data: &[u8]| {
         // part tree): none may panic or loop.
         for ev in &whole {
             std::hint::black_box(format!("{ev:?}"));
+            check_sections(ev, &limits);
         }
         for split in splits(data) {
             let events = run(&split, &limits);
