@@ -244,7 +244,9 @@ fn run(chunks: &[&[u8]], script: Vec<Step>, tls: bool, via_buffer: bool) -> Outc
     let mut events = Vec::new();
     for chunk in chunks {
         if via_buffer {
-            d.session.receive_buffer(chunk.len()).extend_from_slice(chunk);
+            d.session
+                .receive_buffer(chunk.len())
+                .extend_from_slice(chunk);
         } else {
             d.session.feed(chunk);
         }
