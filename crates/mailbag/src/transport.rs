@@ -205,26 +205,52 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// How much room to offer a connection's next read: 4 KiB at first (all an idle connection,
+/// such as a watcher's, ever needs), doubled each time a read fills all the room it was
+/// offered (the server sends faster than we read, as in a bulk download), up to 256 KiB.
+/// Used by the IMAP connection's read buffer and by [`ReadAhead`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadSize(usize);
+
+impl ReadSize {
+    /// The first size.
+    pub(crate) const MIN: usize = 4 * 1024;
+    /// The largest.
+    pub(crate) const MAX: usize = 256 * 1024;
+
+    pub(crate) const fn new() -> ReadSize {
+        ReadSize(Self::MIN)
+    }
+
+    /// The room to offer.
+    pub(crate) fn get(self) -> usize {
+        self.0
+    }
+
+    /// Takes note of a read that got `n` bytes into `offered` bytes of room.
+    pub(crate) fn after_read(&mut self, n: usize, offered: usize) {
+        if n >= offered {
+            self.0 = self.0.saturating_mul(2).min(Self::MAX);
+        }
+    }
+}
+
 /// The TCP stream under TLS, read in large reads.
 ///
 /// rustls reads its transport at most 4 KiB at a time while its buffer is empty, so through
 /// tokio-rustls every 4 KiB of a download was a `recvfrom(2)` (issue 8: 49,318 of them for
 /// 200 MB, against 787 in plain TCP). Here a read offers rustls what is already buffered, and
-/// the buffer is refilled with one read of the socket; its size starts at 4 KiB and doubles,
-/// up to 256 KiB, while reads fill it (the policy of the IMAP connection's own read buffer),
-/// so a connection that has only idled keeps 4 KiB. Writes go straight through.
+/// the buffer is refilled with one read of the socket, sized by [`ReadSize`] (so a
+/// connection that has only idled keeps 4 KiB). Writes go straight through.
 #[derive(Debug)]
 pub struct ReadAhead {
     inner: TcpStream,
     buf: Vec<u8>,
+    size: ReadSize,
     /// `buf[start..end]` is read and not yet handed on.
     start: usize,
     end: usize,
 }
-
-/// The first size of a [`ReadAhead`] buffer, and its largest.
-const READ_AHEAD_MIN: usize = 4 * 1024;
-const READ_AHEAD_MAX: usize = 256 * 1024;
 
 impl ReadAhead {
     /// Wraps `inner`, with nothing read yet.
@@ -232,6 +258,7 @@ impl ReadAhead {
         ReadAhead {
             inner,
             buf: Vec::new(),
+            size: ReadSize::new(),
             start: 0,
             end: 0,
         }
@@ -251,16 +278,13 @@ impl AsyncRead for ReadAhead {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if this.start >= this.end {
-            if this.buf.is_empty() {
-                this.buf = vec![0; READ_AHEAD_MIN];
+            if this.buf.len() < this.size.get() {
+                this.buf.resize(this.size.get(), 0);
             }
             let mut read = ReadBuf::new(&mut this.buf);
             std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut read))?;
             let n = read.filled().len();
-            // The socket had at least the room offered: offer more next time.
-            if n == this.buf.len() && n < READ_AHEAD_MAX {
-                this.buf.resize(n.saturating_mul(2).min(READ_AHEAD_MAX), 0);
-            }
+            this.size.after_read(n, this.buf.len());
             this.start = 0;
             this.end = n;
         }
@@ -334,7 +358,8 @@ mod tests {
             got.extend_from_slice(&chunk[..n]);
         }
         assert_eq!(got, data);
-        assert!(r.buf.len() > READ_AHEAD_MIN && r.buf.len() <= READ_AHEAD_MAX);
+        assert!(r.size.get() > ReadSize::MIN && r.size.get() <= ReadSize::MAX);
+        assert!(r.buf.len() >= ReadSize::MIN && r.buf.len() <= ReadSize::MAX);
         r.write_all(b"hello").await.unwrap();
         r.flush().await.unwrap();
         server.await.unwrap();

@@ -30,13 +30,7 @@ use tracing::trace;
 use super::notify::ImapEvent;
 use crate::error::Error;
 use crate::tls::TlsConfig;
-use crate::transport::{Stream, Timeouts};
-
-/// The first read buffer of a connection: an idle one (a watcher) never needs more.
-const READ_BUFFER_MIN: usize = 4 * 1024;
-/// The largest read buffer: reached by doubling while reads keep filling the room offered,
-/// as a bulk download's do.
-const READ_BUFFER_MAX: usize = 256 * 1024;
+use crate::transport::{ReadSize, Stream, Timeouts};
 
 /// What a command's handle receives, in order, ending with `Done` or `Failed`.
 #[derive(Debug)]
@@ -222,8 +216,8 @@ impl Connection {
         // Reads land in `buf` and are handed to the core without a copy; what the core keeps
         // (a response cut by the read) shares the allocation, so a new one is made only when
         // the spare room runs low.
-        let mut want = READ_BUFFER_MIN;
-        let mut buf = BytesMut::with_capacity(want);
+        let mut size = ReadSize::new();
+        let mut buf = BytesMut::with_capacity(size.get());
         let mut requests_open = true;
         loop {
             self.flush().await?;
@@ -254,14 +248,10 @@ impl Connection {
                             detail: "the server closed the connection".into(),
                         });
                     }
-                    // A read that filled all the room offered: the server sends faster than
-                    // we read, so offer more next time (fewer reads for a bulk transfer).
-                    if buf.len() == buf.capacity() {
-                        want = want.saturating_mul(2).min(READ_BUFFER_MAX);
-                    }
+                    size.after_read(buf.len(), buf.capacity());
                     self.feed(buf.split().freeze())?;
-                    if buf.capacity() < want / 4 {
-                        buf.reserve(want);
+                    if buf.capacity() < size.get() / 4 {
+                        buf.reserve(size.get());
                     }
                 }
                 chunk = next_chunk(self.literal_in.as_mut()) => match chunk {

@@ -478,9 +478,7 @@ impl<'l> Cursor<'l> {
                 let at = self.pos;
                 let (start, end) = self.plain_quoted()?;
                 if !text || self.buf.get(start..end).is_some_and(<[u8]>::is_ascii) {
-                    let loc = start
-                        .checked_sub(base)
-                        .and_then(|from| Loc::frame(from, end.saturating_sub(start)));
+                    let loc = frame_loc(base, start, end);
                     if loc.is_some() {
                         return loc;
                     }
@@ -524,15 +522,6 @@ impl<'l> Cursor<'l> {
         Some((start, end))
     }
 
-    /// The [`Loc`] of `start..end` of the frame, for a value that begins at `base`.
-    #[inline]
-    fn frame_loc(&self, base: usize, start: usize, end: usize) -> PResult<Loc> {
-        start
-            .checked_sub(base)
-            .and_then(|at| Loc::frame(at, end.saturating_sub(start)))
-            .ok_or_else(|| self.err("structure under 2 GiB"))
-    }
-
     /// The [`Loc`] of a span read by [`Cursor::other_loc`].
     #[inline(never)]
     fn loc(&self, base: usize, side: &mut Vec<u8>, s: Span, text: bool) -> PResult<Loc> {
@@ -541,7 +530,7 @@ impl<'l> Cursor<'l> {
             Span::At(start, end) => {
                 let bytes = self.buf.get(start..end).unwrap_or_default();
                 if !text || bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
-                    return self.frame_loc(base, start, end);
+                    return frame_loc(base, start, end).ok_or_else(too_big);
                 }
                 let at = side.len();
                 side.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
@@ -628,6 +617,15 @@ impl<'l> Cursor<'l> {
         self.leave();
         Ok(())
     }
+}
+
+/// The [`Loc`] of `start..end` of a frame, for a value that begins at `base`; `None` when
+/// it lies beyond what a `Loc` holds (a structure over 2 GiB).
+#[inline(always)]
+fn frame_loc(base: usize, start: usize, end: usize) -> Option<Loc> {
+    start
+        .checked_sub(base)
+        .and_then(|at| Loc::frame(at, end.saturating_sub(start)))
 }
 
 /// The first `"`, `\\` or LF in `b`. Quoted strings are mostly short (names, dates,

@@ -291,9 +291,12 @@ impl<'a> Addresses<'a> {
 
     /// Every mailbox of the list, group members included, groups' markers left out.
     pub fn mailboxes(&self) -> impl Iterator<Item = Address<'a>> + 'a {
-        self.clone().flat_map(|e| match e {
-            AddressEntry::Mailbox(a) => vec![a],
-            AddressEntry::Group { members, .. } => members,
+        self.clone().flat_map(|e| {
+            let (one, members) = match e {
+                AddressEntry::Mailbox(a) => (Some(a), Vec::new()),
+                AddressEntry::Group { members, .. } => (None, members),
+            };
+            one.into_iter().chain(members)
         })
     }
 }
