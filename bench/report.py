@@ -61,11 +61,14 @@ def summary(runs):
     }
 
 
-def fmt_s(x):
+def fmt_s(x, coarse=False):
+    """Seconds. Wall times are measured to the millisecond; CPU times (coarse) in 10 ms steps."""
     if x is None:
         return "-"
     if x < 0.1:
         return "%.0f ms" % (x * 1000)
+    if x < 1 and not coarse:
+        return "%.3f s" % x
     if x < 10:
         return "%.2f s" % x
     return "%.1f s" % x
@@ -150,8 +153,9 @@ w("Reproduce: `./scripts/bench.sh` as root on Debian 12 (installs the peers, bui
 w("")
 w("Each tool runs once per repetition, the tools of a case in turn (A, B, C, …, then again); "
   "figures are medians of %s runs unless the *runs* column says otherwise. "
-  "Wall, CPU (user+sys) and peak RSS come from GNU `/usr/bin/time -f '%%e %%U %%S %%M'` around the "
-  "whole process (start-up, login and writing included). MB/s is the wire size of the messages "
+  "Wall time is bash's clock (`$EPOCHREALTIME`, to the millisecond) around GNU time around the "
+  "tool; CPU (user+sys, in 10 ms steps) and peak RSS come from GNU `/usr/bin/time -f '%%U %%S %%M'` "
+  "around the whole process (start-up, login and writing included). MB/s is the wire size of the messages "
   "(CRLF, what the limit counted) over wall time. *× limit* is the tool's speed as a fraction "
   "of the raw limit's (1.00x = as fast); *mailbag is* is this tool's wall time over mailbag's "
   "(Maildir) wall time, i.e. how many times faster mailbag is than that tool (both as "
@@ -228,7 +232,7 @@ for case, title in TITLES.items():
             continue
         if case == "B4":
             rt = re.search(r"round_trips=(\d+)", s["note"] or "")
-            w("| %s | %s | %s | %s | %s | %d |" % (name, fmt_s(s["wall"]), fmt_s(s["cpu"]), fmt_mb(s["rss"]),
+            w("| %s | %s | %s | %s | %s | %d |" % (name, fmt_s(s["wall"]), fmt_s(s["cpu"], coarse=True), fmt_mb(s["rss"]),
                                                   rt.group(1) if rt else "?", s["runs"]))
             continue
         # Rates use the tool's own count (a capped sample counts what it fetched), else the limit's.
@@ -245,7 +249,7 @@ for case, title in TITLES.items():
         xl = mps / lim_mps if mps and lim_mps else None
         xm = mb_mps / mps if mps and mb_mps else None
         w("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
-            name, fmt_s(s["wall"]), fmt_s(s["cpu"]), fmt_mb(s["rss"]),
+            name, fmt_s(s["wall"]), fmt_s(s["cpu"], coarse=True), fmt_mb(s["rss"]),
             "-" if mbps is None else "%.0f" % mbps if mbps >= 10 else "%.1f" % mbps if mbps >= 1 else "%.2f" % mbps,
             "-" if mps is None or case == "B3" else "%.0f" % mps if mps >= 10 else "%.1f" % mps,
             fmt_ratio(xl), fmt_ratio(xm), s["runs"], check_text(tool, s, limit, majority)))
