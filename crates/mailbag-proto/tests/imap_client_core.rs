@@ -559,6 +559,39 @@ fn view_generation_moves_with_the_view() {
     assert_eq!(t.core.view().exists, 4);
 }
 
+/// The capabilities' generation moves when the capabilities or the enabled extensions may
+/// have changed, and only then, so a driver copies them only when it must.
+#[test]
+fn capabilities_generation_moves_with_the_capabilities() {
+    use mailbag_proto::imap::types::Capability;
+    let mut t = logged_in();
+    let g0 = t.core.capabilities_generation();
+    t.submit(Command::Noop);
+    t.c("A1 NOOP\r\n");
+    t.s("* 3 EXISTS\r\nA1 OK done\r\n");
+    assert_eq!(
+        t.core.capabilities_generation(),
+        g0,
+        "nothing about capabilities"
+    );
+    t.submit(Command::Capability);
+    t.c("A2 CAPABILITY\r\n");
+    t.s("* CAPABILITY IMAP4rev1 IDLE ENABLE CONDSTORE\r\nA2 OK\r\n");
+    let g1 = t.core.capabilities_generation();
+    assert_ne!(g1, g0);
+    assert!(t.core.has(&Capability::CondStore));
+    t.submit(Command::Enable(vec![Capability::CondStore]));
+    t.c("A3 ENABLE CONDSTORE\r\n");
+    t.s("* ENABLED CONDSTORE\r\nA3 OK\r\n");
+    let g2 = t.core.capabilities_generation();
+    assert_ne!(g2, g1);
+    assert_eq!(t.core.enabled(), [Capability::CondStore]);
+    t.submit(Command::Noop);
+    t.s("A4 OK [CAPABILITY IMAP4rev1 IDLE] fewer now\r\n");
+    assert_ne!(t.core.capabilities_generation(), g2);
+    assert!(!t.core.has(&Capability::CondStore));
+}
+
 /// The command timeout: an endless stream of unsolicited responses is not the command's
 /// progress (it times out), while a long response arriving slowly is (it does not).
 #[test]

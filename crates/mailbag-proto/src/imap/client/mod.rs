@@ -108,6 +108,9 @@ pub struct ClientCore {
     view: MailboxView,
     /// Bumped at every change of `view` ([`ClientCore::view_generation`]).
     view_generation: u64,
+    /// Bumped at every change of `capabilities` or `enabled`
+    /// ([`ClientCore::capabilities_generation`]).
+    capabilities_generation: u64,
     next_tag: u64,
     queue: VecDeque<Pending>,
     in_flight: Vec<Pending>,
@@ -179,6 +182,7 @@ impl ClientCore {
             enabled: Vec::new(),
             view: MailboxView::default(),
             view_generation: 0,
+            capabilities_generation: 0,
             next_tag: 1,
             queue: VecDeque::new(),
             in_flight: Vec::new(),
@@ -230,6 +234,18 @@ impl ClientCore {
     /// message, so copying it on every turn of a loop costs in proportion to the mailbox).
     pub fn view_generation(&self) -> u64 {
         self.view_generation
+    }
+
+    /// A number that changes whenever [`ClientCore::capabilities`] or
+    /// [`ClientCore::enabled`] may have changed, so a driver that mirrors them copies them
+    /// only then.
+    pub fn capabilities_generation(&self) -> u64 {
+        self.capabilities_generation
+    }
+
+    fn set_capabilities(&mut self, caps: Vec<Capability>) {
+        self.capabilities = caps;
+        self.capabilities_generation = self.capabilities_generation.wrapping_add(1);
     }
 
     pub(super) fn view_mut(&mut self) -> &mut MailboxView {
@@ -395,7 +411,7 @@ impl ClientCore {
     /// there was injected, CVE-2011-0411). Capabilities are forgotten and must be read again.
     pub fn tls_established(&mut self, now: Instant) -> usize {
         let injected = self.parser.discard_buffered();
-        self.capabilities.clear();
+        self.set_capabilities(Vec::new());
         self.switching = false;
         self.pump(now);
         injected

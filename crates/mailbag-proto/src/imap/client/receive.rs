@@ -64,7 +64,7 @@ impl ClientCore {
         };
         self.projected = self.state;
         if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
-            self.capabilities = caps.clone();
+            self.set_capabilities(caps.clone());
         }
         self.events.push_back(ClientEvent::GreetingReceived(status));
     }
@@ -148,7 +148,7 @@ impl ClientCore {
             self.awaiting_continuation = false;
         }
         if let Some(crate::imap::types::ResponseCode::Capability(caps)) = &status.code {
-            self.capabilities = caps.clone();
+            self.set_capabilities(caps.clone());
         }
         let ok = status.status == Status::Ok;
         // After BYE (or a completed LOGOUT) the connection is over: a tagged OK that the

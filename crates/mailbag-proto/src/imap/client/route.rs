@@ -34,7 +34,7 @@ impl ClientCore {
         match data {
             Data::Status(status) => self.on_untagged_status(status, selecting),
             Data::Capability(caps) => {
-                self.capabilities = caps.clone();
+                self.set_capabilities(caps.clone());
                 match self
                     .owner(|k| matches!(k, Kind::Capability | Kind::Login | Kind::Authenticate))
                 {
@@ -102,6 +102,7 @@ impl ClientCore {
             Data::Fetch { seq, items } => self.on_fetch(seq, items),
             Data::Enabled(caps) => {
                 self.enabled.extend(caps.iter().cloned());
+                self.capabilities_generation = self.capabilities_generation.wrapping_add(1);
                 let owner = self.owner(|k| k == Kind::Enable);
                 self.deliver(owner, Data::Enabled(caps));
             }
@@ -165,7 +166,7 @@ impl ClientCore {
                 self.notify(Notification::Alert(status.text.clone()));
                 return;
             }
-            Some(ResponseCode::Capability(caps)) => self.capabilities = caps.clone(),
+            Some(ResponseCode::Capability(caps)) => self.set_capabilities(caps.clone()),
             Some(ResponseCode::UidValidity(v)) => {
                 let changed = self.view.uid_validity.is_some_and(|old| old != *v);
                 self.view_mut().uid_validity = Some(*v);
