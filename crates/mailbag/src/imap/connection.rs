@@ -217,10 +217,15 @@ impl Connection {
 
     async fn run_inner(&mut self) -> Result<(), Error> {
         // Reads land in `buf` and are handed to the core without a copy; what the core keeps
-        // (a response cut by the read) shares the allocation, so a new one is made only when
-        // the spare room runs low.
+        // (a response cut by the read) shares the allocation, so another one is taken only
+        // when the spare room runs low.
         let mut size = ReadSize::new();
         let mut buf = BytesMut::with_capacity(size.get());
+        // The allocation used before `buf`'s, taken back once every response and body chunk
+        // cut from it has been dropped: two allocations take turns, where a fresh one per
+        // 256 KiB meant fresh pages from the kernel (issue 8: 10,500 page faults in a 500 MB
+        // download over TLS, against 260 for the raw limit).
+        let mut previous = BytesMut::new();
         let mut requests_open = true;
         loop {
             self.flush().await?;
@@ -253,8 +258,13 @@ impl Connection {
                     }
                     size.after_read(buf.len(), buf.capacity());
                     self.feed(buf.split().freeze())?;
-                    if buf.capacity() < size.get() / 4 {
-                        buf.reserve(size.get());
+                    if buf.capacity() < size.get() / 4 && !buf.try_reclaim(size.get()) {
+                        let next = if previous.try_reclaim(size.get()) {
+                            std::mem::take(&mut previous)
+                        } else {
+                            BytesMut::with_capacity(size.get())
+                        };
+                        previous = std::mem::replace(&mut buf, next);
                     }
                 }
                 chunk = next_chunk(self.literal_in.as_mut()) => match chunk {
