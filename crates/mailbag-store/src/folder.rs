@@ -69,7 +69,82 @@ pub(crate) enum Sink {
         dirs: fsutil::MaildirDirs,
         /// The message being written's buffered bytes.
         buf: Vec<u8>,
+        /// Whether a batch's files are fsync'd from several threads at once.
+        fsync: FsyncPlan,
     },
+}
+
+/// A batch needs this many files before its fsyncs are timed or shared among threads.
+const FSYNC_BATCH_MIN: usize = 16;
+/// Files fsync'd one after the other that took longer than this each on average show a
+/// file system that writes to a device (on tmpfs an fsync takes about a microsecond, on this
+/// machine's ext4 disk 150-400 microseconds).
+const FSYNC_SLOW: std::time::Duration = std::time::Duration::from_micros(50);
+/// At most this many threads fsync one batch.
+const FSYNC_THREADS: usize = 8;
+
+/// How a batch of Maildir files is made durable. Every file is fsync'd through the descriptor
+/// that wrote it, before any of them is renamed, either way. One after the other, until a
+/// batch shows that fsyncs take time; from then on from several threads at once, so that the
+/// file system commits them together instead of one journal commit each (issue 8: 10,240
+/// files of 2 KB in batches of 256 on this machine's ext4, 3.5-4.0 s one after the other
+/// and 1.8-1.9 s from 8 threads, in a Python test of the same calls).
+#[derive(Debug, Default)]
+pub(crate) struct FsyncPlan {
+    parallel: bool,
+}
+
+impl FsyncPlan {
+    /// From the first batch on, as after a slow one (for tests).
+    #[cfg(test)]
+    pub(crate) fn parallel() -> FsyncPlan {
+        FsyncPlan { parallel: true }
+    }
+
+    /// fsyncs every file; on failure the error names the first file that failed.
+    fn sync_all(&mut self, files: &[(&File, &str)], dirs: &fsutil::MaildirDirs) -> Result<()> {
+        let sync_one =
+            |(file, name): &(&File, &str)| file.sync_all().ctx_with("sync", || dirs.in_tmp(name));
+        if !self.parallel || files.len() < FSYNC_BATCH_MIN {
+            let started = std::time::Instant::now();
+            files.iter().try_for_each(sync_one)?;
+            if files.len() >= FSYNC_BATCH_MIN {
+                let count = u32::try_from(files.len()).unwrap_or(u32::MAX);
+                self.parallel = started.elapsed() / count > FSYNC_SLOW;
+            }
+            return Ok(());
+        }
+        let threads = FSYNC_THREADS
+            .min(files.len() / (FSYNC_BATCH_MIN / 2))
+            .max(2);
+        let share = files.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut spawned = Vec::new();
+            let mut result = Ok(());
+            for part in files.chunks(share) {
+                let work = move || part.iter().try_for_each(sync_one);
+                match std::thread::Builder::new()
+                    .name("mailbag-fsync".into())
+                    .spawn_scoped(scope, work)
+                {
+                    Ok(handle) => spawned.push(handle),
+                    // No thread to be had: this part is done here, in turn.
+                    Err(_) => result = result.and_then(|()| part.iter().try_for_each(sync_one)),
+                }
+            }
+            for handle in spawned {
+                let joined = handle.join().unwrap_or_else(|_| {
+                    Err(Error::Io {
+                        action: "sync",
+                        path: dirs.in_tmp(""),
+                        source: std::io::Error::other("an fsync thread panicked"),
+                    })
+                });
+                result = result.and(joined);
+            }
+            result
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -97,6 +172,7 @@ impl Sink {
             uid_validity,
             dirs,
             buf: Vec::with_capacity(MAILDIR_BUFFER_SIZE),
+            fsync: FsyncPlan::default(),
         })
     }
 }
@@ -275,6 +351,7 @@ impl Folder {
                 uid_validity,
                 dirs,
                 buf,
+                ..
             } => {
                 let base = maildir::unique_base(&key, *uid_validity);
                 let file = dirs.create_in_tmp(&base)?;
@@ -331,15 +408,16 @@ impl Folder {
     fn sync_pending(&mut self) -> Result<Vec<MessageKey>> {
         match &mut self.sink {
             Sink::Mbox(mbox) => mbox.file.sync_data().ctx("sync", &self.output)?,
-            Sink::Maildir { dirs, .. } => {
+            Sink::Maildir { dirs, fsync, .. } => {
                 // All fsyncs first: a file must be whole before its name appears in new/ or
                 // cur/, because reconciliation adopts whatever it finds there.
-                for delivery in self.pending.iter().filter_map(|p| p.delivery.as_ref()) {
-                    delivery
-                        .file
-                        .sync_all()
-                        .ctx_with("sync", || dirs.in_tmp(delivery.tmp_name()))?;
-                }
+                let files: Vec<(&File, &str)> = self
+                    .pending
+                    .iter()
+                    .filter_map(|p| p.delivery.as_ref())
+                    .map(|d| (&d.file, d.tmp_name()))
+                    .collect();
+                fsync.sync_all(&files, dirs)?;
                 let mut used = Vec::new();
                 for delivery in self.pending.iter_mut().filter_map(|p| p.delivery.take()) {
                     dirs.deliver(delivery.tmp_name(), delivery.subdir, &delivery.name)?;
@@ -504,6 +582,53 @@ impl Drop for MessageWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Batches fsync'd from several threads: every message is whole in `new/`, recorded, and
+    /// counted once, in batches of every size around the thresholds.
+    #[test]
+    fn parallel_fsyncs_store_every_message_of_every_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::new(dir.path(), crate::Format::Maildir, "acct");
+        let name = FolderName::new("INBOX", None).unwrap();
+        let (mut folder, _) = store
+            .open_folder(&name, Source::Imap { uid_validity: 7 })
+            .unwrap();
+        match &mut folder.sink {
+            Sink::Maildir { fsync, .. } => *fsync = FsyncPlan::parallel(),
+            Sink::Mbox(_) => unreachable!("a Maildir store"),
+        }
+        let body = |uid: u32| format!("Subject: {uid}\r\n\r\nbody {uid}\r\n").into_bytes();
+        let mut uid = 0u32;
+        let mut synced = 0;
+        for batch in [1, 7, 8, 15, 16, 17, 64, 255, 256, 300] {
+            for _ in 0..batch {
+                uid += 1;
+                let mut writer = folder
+                    .begin_message(&MessageMeta::new(MessageKey::Uid(uid)))
+                    .unwrap();
+                writer.write_chunk(&body(uid)).unwrap();
+                writer.commit().unwrap();
+            }
+            let keys = folder.sync().unwrap();
+            assert_eq!(keys.len(), batch);
+            synced += keys.len();
+        }
+        assert_eq!(synced, usize::try_from(uid).unwrap());
+        for u in 1..=uid {
+            assert!(folder.is_stored(&MessageKey::Uid(u)), "{u}");
+        }
+        let new = folder.output_path().join("new");
+        let mut found: Vec<Vec<u8>> = std::fs::read_dir(&new)
+            .unwrap()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect();
+        found.sort();
+        let mut want: Vec<Vec<u8>> = (1..=uid).map(body).collect();
+        want.sort();
+        assert!(found == want, "new/ holds every message once");
+        let tmp = folder.output_path().join("tmp");
+        assert_eq!(std::fs::read_dir(tmp).unwrap().count(), 0);
+    }
 
     #[test]
     fn folders_can_move_to_worker_threads() {

@@ -91,7 +91,10 @@
 //!
 //! Invariant: the state never records a message that is not whole and durable in the output.
 //! [`Folder::sync`] fsyncs the messages (and, for Maildir, renames them into place and fsyncs
-//! the directories) before it appends and fsyncs their records. At open, the output is
+//! the directories) before it appends and fsyncs their records. A Maildir batch's files are
+//! fsync'd one after the other until fsyncs are seen to take time (a disk, not tmpfs), then
+//! from up to 8 threads at once, so that the file system commits them together; every file
+//! is fsync'd before any is renamed either way. At open, the output is
 //! brought in line with the state. Each crash point ends with every message once:
 //!
 //! | crash | on disk after it | at the next open | the engine then |
