@@ -200,30 +200,19 @@ impl ReplyParser {
             }
         }
         // Take whole lines up to the next one that starts with '.', plus any unfinished tail.
-        let mut end = 0;
-        let mut line_start = at_line_start;
-        loop {
-            if line_start && self.buf.get(end) == Some(&b'.') {
-                break;
-            }
-            match self
-                .buf
-                .get(end..)
-                .and_then(|rest| memchr::memchr(b'\n', rest))
-            {
-                Some(i) => {
-                    end = end.saturating_add(i).saturating_add(1);
-                    line_start = true;
-                }
-                None => {
-                    if end < self.buf.len() {
-                        line_start = false;
-                    }
-                    end = self.buf.len();
-                    break;
-                }
-            }
-        }
+        // The buffer does not start with a line that starts with '.' (handled above), so that
+        // line is the first "\n." in it: one vectorised search over the run instead of one
+        // per line (issue 8: the per-line searches were 12 % of a 10,000 x 2 KB download's
+        // instructions).
+        static DOT_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n."));
+        let (end, line_start) = match DOT_LINE.find(&self.buf) {
+            Some(i) => (i.saturating_add(1), true),
+            None => (
+                self.buf.len(),
+                self.buf.last().map_or(at_line_start, |&b| b == b'\n'),
+            ),
+        };
         self.phase = Phase::Body {
             at_line_start: line_start,
         };
