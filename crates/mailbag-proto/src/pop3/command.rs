@@ -137,6 +137,22 @@ impl Command {
     /// # Errors
     /// [`EncodeError`] when an argument would break the line; `out` is then unchanged.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // The commands a download sends 10,000 of: written straight out, without the
+        // strings of the general case (issue 8: two allocations and a `core::fmt` each).
+        if let Command::Retr(n)
+        | Command::Dele(n)
+        | Command::List(Some(n))
+        | Command::Uidl(Some(n)) = self
+        {
+            if *n == 0 {
+                return Err(EncodeError::ZeroMessageNumber);
+            }
+            out.extend_from_slice(self.keyword().as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes());
+            out.extend_from_slice(b"\r\n");
+            return Ok(());
+        }
         let mut line = String::new();
         match self {
             Command::User(name) => push(&mut line, "USER", &[word(name)?]),
@@ -263,5 +279,45 @@ impl Capabilities {
         self.get("SASL")
             .map(|m| m.iter().map(|s| s.to_ascii_uppercase()).collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(c: &Command) -> Result<String, EncodeError> {
+        let mut out = Vec::new();
+        c.encode(&mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    /// Every command with a message number, through the quick path and the general one.
+    #[test]
+    fn numbered_commands_encode_and_refuse_message_zero() {
+        for (c, want) in [
+            (Command::Retr(1), "RETR 1\r\n"),
+            (Command::Dele(4_294_967_295), "DELE 4294967295\r\n"),
+            (Command::List(Some(10)), "LIST 10\r\n"),
+            (Command::Uidl(Some(100_000)), "UIDL 100000\r\n"),
+            (Command::List(None), "LIST\r\n"),
+            (Command::Uidl(None), "UIDL\r\n"),
+            (Command::Top(7, 0), "TOP 7 0\r\n"),
+            (Command::Stat, "STAT\r\n"),
+        ] {
+            assert_eq!(encoded(&c).unwrap(), want, "{c:?}");
+        }
+        for c in [
+            Command::Retr(0),
+            Command::Dele(0),
+            Command::List(Some(0)),
+            Command::Uidl(Some(0)),
+            Command::Top(0, 5),
+        ] {
+            assert!(
+                matches!(encoded(&c), Err(EncodeError::ZeroMessageNumber)),
+                "{c:?}"
+            );
+        }
     }
 }

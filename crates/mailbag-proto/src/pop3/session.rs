@@ -288,7 +288,8 @@ impl Session {
         if self.barrier_waiting() {
             return Err(Misuse::AwaitingReply { command: keyword });
         }
-        let mut bytes = Vec::new();
+        // Room for a numbered command in one allocation (`RETR 4294967295\r\n` is 17 bytes).
+        let mut bytes = Vec::with_capacity(24);
         command.encode(&mut bytes)?;
         let id = self.new_id();
         let one = match command {
