@@ -13,7 +13,9 @@ pub fn tls_config(ca_file: &str) -> Arc<rustls::ClientConfig> {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(ca_file).expect("CA file") {
-        roots.add(cert.expect("CA certificate")).expect("CA certificate");
+        roots
+            .add(cert.expect("CA certificate"))
+            .expect("CA certificate");
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
@@ -86,7 +88,9 @@ impl MaildirSink {
         }
     }
     pub fn finish(&mut self) {
-        let Some((f, name)) = self.file.take() else { return };
+        let Some((f, name)) = self.file.take() else {
+            return;
+        };
         self.unsynced.push((f.into_inner().unwrap(), name));
         if self.unsynced.len() == 256 {
             self.sync();

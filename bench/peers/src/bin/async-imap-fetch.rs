@@ -9,7 +9,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let port: u16 = args[1].parse().unwrap();
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     tcp.set_nodelay(true).unwrap();
     match args[0].as_str() {
         "plain" => run(tcp, &args).await,
@@ -26,7 +28,10 @@ async fn main() {
     }
 }
 
-async fn run<S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(stream: S, args: &[String]) {
+async fn run<S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send>(
+    stream: S,
+    args: &[String],
+) {
     let (user, folder, dest) = (&args[2], &args[3], std::path::Path::new(&args[4]));
     let mut client = async_imap::Client::new(stream);
     client.read_response().await.unwrap().expect("greeting");

@@ -229,4 +229,3 @@ impl Write for Tls {
 
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
-

@@ -23,7 +23,11 @@ fn main() {
     let status = |r: &mut BufReader<TcpStream>, line: &mut Vec<u8>| {
         line.clear();
         r.read_until(b'\n', line).unwrap();
-        assert!(line.starts_with(b"+OK"), "{}", String::from_utf8_lossy(line));
+        assert!(
+            line.starts_with(b"+OK"),
+            "{}",
+            String::from_utf8_lossy(line)
+        );
     };
     status(&mut r, &mut line); // greeting
     let pw = mailbag_bench_peers::password();
