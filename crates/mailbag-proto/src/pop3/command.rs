@@ -137,60 +137,76 @@ impl Command {
     /// # Errors
     /// [`EncodeError`] when an argument would break the line; `out` is then unchanged.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        // The commands a download sends 10,000 of: written straight out, without the
-        // strings of the general case (issue 8: two allocations and a `core::fmt` each).
-        if let Command::Retr(n)
-        | Command::Dele(n)
-        | Command::List(Some(n))
-        | Command::Uidl(Some(n)) = self
-        {
-            if *n == 0 {
-                return Err(EncodeError::ZeroMessageNumber);
+        let start = out.len();
+        match self.encode_line(out) {
+            Ok(()) => {
+                out.extend_from_slice(b"\r\n");
+                Ok(())
             }
-            out.extend_from_slice(self.keyword().as_bytes());
-            out.push(b' ');
-            out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes());
-            out.extend_from_slice(b"\r\n");
-            return Ok(());
+            Err(e) => {
+                out.truncate(start);
+                Err(e)
+            }
         }
-        let mut line = String::new();
+    }
+
+    /// The line without its CRLF, written straight into `out` (issue 8: a download sends
+    /// 10,000 RETRs, which went through two strings and `core::fmt` each); on error `out`
+    /// may hold part of it.
+    fn encode_line(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
-            Command::User(name) => push(&mut line, "USER", &[word(name)?]),
-            Command::Pass(p) => push(&mut line, "PASS", &[text(p.expose())?]),
+            Command::User(name) => push(out, "USER", &[word(name)?]),
+            Command::Pass(p) => push(out, "PASS", &[text(p.expose())?]),
             Command::Apop { user, digest } => {
-                push(&mut line, "APOP", &[word(user)?, word(digest.expose())?])
+                push(out, "APOP", &[word(user)?, word(digest.expose())?]);
             }
             Command::Auth {
                 mechanism,
                 initial_response,
             } => {
-                let mut args = vec![word(mechanism)?];
+                push(out, "AUTH", &[word(mechanism)?]);
                 if let Some(ir) = initial_response {
-                    args.push(word(ir.expose())?);
+                    push(out, "", &[word(ir.expose())?]);
                 }
-                push(&mut line, "AUTH", &args)
             }
-            Command::AuthResponse(r) => line.push_str(text_allow_empty(r.expose())?),
-            Command::List(n) | Command::Uidl(n) => match n {
-                Some(n) => push(&mut line, self.keyword(), &[&msg(*n)?]),
-                None => line.push_str(self.keyword()),
-            },
-            Command::Retr(n) | Command::Dele(n) => push(&mut line, self.keyword(), &[&msg(*n)?]),
-            Command::Top(n, lines) => push(&mut line, "TOP", &[&msg(*n)?, &lines.to_string()]),
-            _ => line.push_str(self.keyword()),
+            Command::AuthResponse(r) => push(out, text_allow_empty(r.expose())?, &[]),
+            Command::List(n) | Command::Uidl(n) => {
+                push(out, self.keyword(), &[]);
+                if let Some(n) = n {
+                    number(out, *n)?;
+                }
+            }
+            Command::Retr(n) | Command::Dele(n) => {
+                push(out, self.keyword(), &[]);
+                number(out, *n)?;
+            }
+            Command::Top(n, lines) => {
+                push(out, "TOP", &[]);
+                number(out, *n)?;
+                push(out, "", &[itoa::Buffer::new().format(*lines)]);
+            }
+            _ => push(out, self.keyword(), &[]),
         }
-        out.extend_from_slice(line.as_bytes());
-        out.extend_from_slice(b"\r\n");
         Ok(())
     }
 }
 
-fn push(line: &mut String, keyword: &str, args: &[&str]) {
-    line.push_str(keyword);
+/// `keyword`, then each argument after a space.
+fn push(out: &mut Vec<u8>, keyword: &str, args: &[&str]) {
+    out.extend_from_slice(keyword.as_bytes());
     for a in args {
-        line.push(' ');
-        line.push_str(a);
+        out.push(b' ');
+        out.extend_from_slice(a.as_bytes());
     }
+}
+
+/// A space and a message number (RFC 1939: 1 or more).
+fn number(out: &mut Vec<u8>, n: MessageNumber) -> Result<(), EncodeError> {
+    if n == 0 {
+        return Err(EncodeError::ZeroMessageNumber);
+    }
+    push(out, "", &[itoa::Buffer::new().format(n)]);
+    Ok(())
 }
 
 fn text_allow_empty(s: &str) -> Result<&str, EncodeError> {
@@ -215,13 +231,6 @@ fn word(s: &str) -> Result<&str, EncodeError> {
         return Err(EncodeError::BadWord);
     }
     Ok(s)
-}
-
-fn msg(n: MessageNumber) -> Result<String, EncodeError> {
-    if n == 0 {
-        return Err(EncodeError::ZeroMessageNumber);
-    }
-    Ok(n.to_string())
 }
 
 /// The server's capabilities, from CAPA (RFC 2449 section 6).
@@ -318,6 +327,65 @@ mod tests {
                 matches!(encoded(&c), Err(EncodeError::ZeroMessageNumber)),
                 "{c:?}"
             );
+            // What was in `out` before stays, and nothing of the refused line is added.
+            let mut out = b"NOOP\r\n".to_vec();
+            assert!(c.encode(&mut out).is_err());
+            assert_eq!(out, b"NOOP\r\n", "{c:?}");
+        }
+    }
+
+    /// The other commands, and arguments that would break the line.
+    #[test]
+    fn arguments_encode_and_line_breaks_are_refused() {
+        let secret = |s: &str| Secret::new(s.to_owned());
+        for (c, want) in [
+            (Command::User("joe".into()), "USER joe\r\n"),
+            (
+                Command::Pass(secret("pass with spaces")),
+                "PASS pass with spaces\r\n",
+            ),
+            (
+                Command::Apop {
+                    user: "joe".into(),
+                    digest: secret("c4c9334bac560ecc979e58001b3e22fb"),
+                },
+                "APOP joe c4c9334bac560ecc979e58001b3e22fb\r\n",
+            ),
+            (
+                Command::Auth {
+                    mechanism: "PLAIN".into(),
+                    initial_response: None,
+                },
+                "AUTH PLAIN\r\n",
+            ),
+            (
+                Command::Auth {
+                    mechanism: "PLAIN".into(),
+                    initial_response: Some(secret("AGpvZQBwYXNz")),
+                },
+                "AUTH PLAIN AGpvZQBwYXNz\r\n",
+            ),
+            (Command::AuthResponse(secret("")), "\r\n"),
+            (Command::AuthResponse(secret("dGVzdA==")), "dGVzdA==\r\n"),
+            (Command::Top(3, 10), "TOP 3 10\r\n"),
+            (Command::Quit, "QUIT\r\n"),
+        ] {
+            assert_eq!(encoded(&c).unwrap(), want, "{c:?}");
+        }
+        for c in [
+            Command::User("joe\r\nDELE 1".into()),
+            Command::User("two words".into()),
+            Command::User(String::new()),
+            Command::Pass(secret("pw\r\nDELE 1")),
+            Command::Auth {
+                mechanism: "PLAIN".into(),
+                initial_response: Some(secret("a\nb")),
+            },
+            Command::AuthResponse(secret("x\r\nDELE 1")),
+        ] {
+            let mut out = b"NOOP\r\n".to_vec();
+            assert!(c.encode(&mut out).is_err(), "{c:?}");
+            assert_eq!(out, b"NOOP\r\n", "{c:?}");
         }
     }
 }
